@@ -1,0 +1,3 @@
+from webhost.cli import main
+
+main()

@@ -1,0 +1,270 @@
+"""The ``webhost`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from webhost.config import Settings
+from webhost.errors import ConfigurationError, WebHostError
+from webhost.log_config import configure_logging
+
+app = typer.Typer(
+    help="WebHost: offline-first, real-time backend hosting.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the embedded database and keys live.")
+]
+HostOption = Annotated[str | None, typer.Option(help="Interface to listen on.")]
+PortOption = Annotated[int | None, typer.Option(help="Control plane (dashboard, API) port.")]
+DataPortOption = Annotated[int | None, typer.Option(help="Shared data plane port.")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    values = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        settings = Settings(**values)
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from exc
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; errors become one line on stderr and exit code 1."""
+    try:
+        return asyncio.run(coroutine_factory())  # type: ignore[arg-type]
+    except WebHostError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+    except Exception as exc:
+        if os.environ.get("WEBHOST_DEBUG"):
+            raise
+        errors.print(
+            f"[red]error:[/red] {type(exc).__name__}: {exc} (set WEBHOST_DEBUG=1 for details)",
+            highlight=False,
+        )
+    raise typer.Exit(1)
+
+
+async def _serve_until_signalled(settings: Settings, components: Any, banner: bool) -> None:
+    from webhost.runtime import Runtime
+
+    runtime = Runtime(settings, components)
+    loop = asyncio.get_running_loop()
+    first_signal_at: float | None = None
+
+    def on_signal() -> None:
+        nonlocal first_signal_at
+        now = loop.time()
+        if first_signal_at is not None:
+            # `timeout` and process managers signal the process and its group at once
+            if now - first_signal_at > 1.0:
+                errors.print("forced stop")
+                os._exit(130)
+            return
+        first_signal_at = now
+        console.print("\nstopping... (Ctrl-C again to force)")
+        runtime.request_stop()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    with console.status("starting WebHost (PostgreSQL, migrations, services)..."):
+        try:
+            await runtime.start()
+        except BaseException:
+            await runtime.stop()
+            raise
+    try:
+        if banner:
+            await _print_banner(runtime)
+        await runtime.wait()
+    finally:
+        with console.status("stopping services..."):
+            await runtime.stop()
+    console.print("stopped cleanly")
+
+
+async def _print_banner(runtime: Any) -> None:
+    from webhost.control.accounts import service as accounts
+
+    platform = runtime.platform
+    settings = runtime.settings
+    async with platform.sessions.begin() as session:
+        operator = await accounts.ensure_operator(session)
+        link = await accounts.issue_one_time_login(session, operator)
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row("Dashboard", settings.control_url)
+    table.add_row("API docs", f"{settings.control_url}/api/docs")
+    table.add_row("Shared data plane", settings.shared_plane_url)
+    table.add_row("Database", "embedded (pgserver)" if platform.embedded else "DATABASE_URL")
+    table.add_row("Data directory", str(settings.data_dir))
+    console.print("[bold green]WebHost is running[/bold green]")
+    console.print(table)
+    console.print("Operator login (one-time link, valid 15 minutes):")
+    console.print(f"  {settings.control_url}/login/once/{link.token}", soft_wrap=True)
+    console.print("Press Ctrl-C to stop.")
+
+
+@app.command()
+def up(
+    data_dir: DataDirOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    data_port: DataPortOption = None,
+) -> None:
+    """Start everything on this machine: control plane, shared data plane, worker, provider."""
+    from webhost.runtime import Components
+
+    settings = _settings(data_dir=data_dir, host=host, port=port, data_port=data_port)
+    _run(lambda: _serve_until_signalled(settings, Components(), banner=True))
+
+
+@app.command()
+def serve(
+    data_dir: DataDirOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    data_port: DataPortOption = None,
+) -> None:
+    """Serve the control plane and shared data plane, and supervise processes (no worker)."""
+    from webhost.runtime import Components
+
+    settings = _settings(data_dir=data_dir, host=host, port=port, data_port=data_port)
+    _run(lambda: _serve_until_signalled(settings, Components(worker=False), banner=True))
+
+
+@app.command()
+def worker(data_dir: DataDirOption = None) -> None:
+    """Run only the job worker (provisioning and other durable jobs)."""
+    from webhost.runtime import Components
+
+    settings = _settings(data_dir=data_dir)
+    components = Components(control=False, shared_plane=False, supervisor=False)
+    _run(lambda: _serve_until_signalled(settings, components, banner=False))
+
+
+@app.command()
+def dataplane(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8100,
+) -> None:
+    """Serve one dedicated data plane (started by the local provider's supervisor).
+
+    Reads WEBHOST_DATAPLANE_DATABASE_URL and WEBHOST_DATAPLANE_TENANT_ID from the environment.
+    """
+    import uvicorn
+
+    from webhost.data.app import create_data_app
+    from webhost.data.plane import DataPlane
+    from webhost.db.urls import PostgresURL
+
+    settings = _settings()
+    database_url = os.environ.get("WEBHOST_DATAPLANE_DATABASE_URL")
+    tenant_id = os.environ.get("WEBHOST_DATAPLANE_TENANT_ID")
+    if not database_url or not tenant_id:
+        errors.print(
+            "error: WEBHOST_DATAPLANE_DATABASE_URL and WEBHOST_DATAPLANE_TENANT_ID are required"
+        )
+        raise typer.Exit(1)
+    plane = DataPlane(
+        PostgresURL.parse(database_url),
+        only_tenant=uuid.UUID(tenant_id),
+        max_body_bytes=settings.max_body_bytes,
+        yjs_compact_after=settings.yjs_compact_after,
+    )
+    uvicorn.run(create_data_app(plane), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def migrate(data_dir: DataDirOption = None) -> None:
+    """Apply the control database migrations and exit."""
+    from webhost.platform import Platform
+
+    settings = _settings(data_dir=data_dir)
+
+    async def run() -> None:
+        with console.status("applying migrations..."):
+            platform = await Platform.open(settings)
+            await platform.prepare_shared_plane()
+            await platform.close()
+        console.print("migrations applied")
+
+    _run(run)
+
+
+@app.command("operator-login")
+def operator_login(data_dir: DataDirOption = None) -> None:
+    """Print a fresh one-time operator login link."""
+    from webhost.control.accounts import service as accounts
+    from webhost.platform import Platform
+
+    settings = _settings(data_dir=data_dir)
+
+    async def run() -> None:
+        platform = await Platform.open(settings)
+        try:
+            async with platform.sessions.begin() as session:
+                operator = await accounts.ensure_operator(session)
+                link = await accounts.issue_one_time_login(session, operator)
+        finally:
+            await platform.close()
+        console.print(f"{settings.control_url}/login/once/{link.token}")
+
+    _run(run)
+
+
+@app.command()
+def plans(data_dir: DataDirOption = None) -> None:
+    """List the plan catalog."""
+    from webhost.control.plans import repository
+    from webhost.platform import Platform
+
+    settings = _settings(data_dir=data_dir)
+
+    async def run() -> None:
+        platform = await Platform.open(settings)
+        try:
+            async with platform.sessions() as session:
+                catalog = await repository.list_plans(session, include_hidden=True)
+        finally:
+            await platform.close()
+        table = Table("slug", "name", "price", "mode", "regions", "vehicles", "retention")
+        for plan in catalog:
+            table.add_row(
+                plan.slug,
+                plan.name,
+                f"${plan.price_cents / 100:.2f}/{plan.billing_interval}",
+                plan.mode.value,
+                ", ".join(plan.regions),
+                "unlimited" if plan.vehicle_limit is None else str(plan.vehicle_limit),
+                f"{plan.retention_days} days",
+            )
+        console.print(table)
+
+    _run(run)
+
+
+def main() -> None:
+    with contextlib.suppress(BrokenPipeError):
+        app()
+    sys.stdout.flush()

@@ -1,0 +1,84 @@
+"""Every setting WebHost reads, in one class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings come from the environment (prefix ``WEBHOST_``) or CLI flags."""
+
+    model_config = SettingsConfigDict(env_prefix="WEBHOST_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".webhost"), description="Embedded database, keys, logs.")
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "WEBHOST_DATABASE_URL"),
+        description="External PostgreSQL for the control plane; unset means embedded.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 key (32 bytes) that encrypts stored credentials; "
+        "unset means one is generated in the data directory.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_port: int = Field(default=8001, ge=0, le=65535, description="Shared data plane port.")
+    public_url: str | None = Field(default=None, description="Control plane URL as users see it.")
+    shared_data_url: str | None = Field(
+        default=None, description="Shared data plane URL as clients see it."
+    )
+    dedicated_ports: str = Field(
+        default="9100-9199", description="Port range for dedicated data-plane processes."
+    )
+    provider: str = Field(
+        default="local",
+        description="Provisioning provider: a registered name or 'module:Class'.",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    worker_concurrency: int = Field(default=4, ge=1)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    stalled_job_seconds: float = Field(
+        default=20.0, gt=0, description="A job whose worker is silent this long is retried."
+    )
+    provisioning_retry_seconds: int = Field(default=2, ge=0)
+    yjs_compact_after: int = Field(
+        default=200, ge=1, description="Updates kept per document before a snapshot is written."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _check_port_range(self) -> Settings:
+        self.dedicated_port_range  # noqa: B018 - parse now so a bad range fails at start
+        return self
+
+    @property
+    def dedicated_port_range(self) -> range:
+        first, sep, last = self.dedicated_ports.partition("-")
+        try:
+            start, end = int(first), int(last if sep else first)
+        except ValueError as exc:
+            raise ValueError(
+                f"dedicated_ports must look like '9100-9199', got {self.dedicated_ports!r}"
+            ) from exc
+        if not 1024 <= start <= end <= 65535:
+            raise ValueError(f"dedicated_ports {self.dedicated_ports!r} is not a valid port range")
+        return range(start, end + 1)
+
+    @property
+    def control_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def shared_plane_url(self) -> str:
+        return (self.shared_data_url or f"http://{self.host}:{self.data_port}").rstrip("/")

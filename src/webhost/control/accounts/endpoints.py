@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from webhost.control.accounts import service
+from webhost.control.accounts.schemas import (
+    AccountOut,
+    LoginIn,
+    MeOut,
+    OrganizationOut,
+    SignupIn,
+    SignupOut,
+    TokenOut,
+)
+from webhost.control.dependencies import AccountDep, PlatformDep, SessionDep, request_token
+from webhost.control.deployments import service as deployments
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=SignupOut)
+async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> SignupOut:
+    """Create an account and organization on a plan; its deployment starts provisioning."""
+    created = await service.signup(
+        session,
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        organization_name=body.organization,
+        plan_slug=body.plan,
+        provider=platform.provider.name,
+    )
+    return SignupOut(
+        account=AccountOut.model_validate(created.account),
+        organization=OrganizationOut.model_validate(created.organization),
+        deployment=await deployments.describe(session, created.deployment),
+        token=created.session_token,
+    )
+
+
+@router.post("/login", response_model=TokenOut)
+async def login(body: LoginIn, session: SessionDep) -> TokenOut:
+    issued = await service.login(session, body.email, body.password)
+    return TokenOut(token=issued.token, expires_at=issued.expires_at)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(request: Request, session: SessionDep, _account: AccountDep) -> Response:
+    token = request_token(request)
+    if token:
+        await service.logout(session, token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=MeOut)
+async def me(account: AccountDep, session: SessionDep) -> MeOut:
+    organizations = await service.organizations_of(session, account)
+    return MeOut(
+        account=AccountOut.model_validate(account),
+        organizations=[OrganizationOut.model_validate(o) for o in organizations],
+    )

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.control.accounts.models import (
+    Account,
+    AuthToken,
+    MemberRole,
+    Membership,
+    Organization,
+    TokenKind,
+)
+
+
+async def find_account_by_email(session: AsyncSession, email: str) -> Account | None:
+    account: Account | None = await session.scalar(select(Account).where(Account.email == email))
+    return account
+
+
+async def get_account(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def add_account(session: AsyncSession, account: Account) -> Account:
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    found = await session.scalar(select(func.count()).where(Organization.slug == slug))
+    return bool(found)
+
+
+async def add_organization(
+    session: AsyncSession, organization: Organization, owner: Account
+) -> Organization:
+    session.add(organization)
+    await session.flush()
+    session.add(
+        Membership(organization_id=organization.id, account_id=owner.id, role=MemberRole.OWNER)
+    )
+    await session.flush()
+    return organization
+
+
+async def organizations_of(session: AsyncSession, account_id: uuid.UUID) -> list[Organization]:
+    statement = (
+        select(Organization)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.account_id == account_id)
+        .order_by(Organization.created_at)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def get_organization(
+    session: AsyncSession, organization_id: uuid.UUID
+) -> Organization | None:
+    return await session.get(Organization, organization_id)
+
+
+async def membership(
+    session: AsyncSession, organization_id: uuid.UUID, account_id: uuid.UUID
+) -> Membership | None:
+    return await session.get(Membership, (organization_id, account_id))
+
+
+async def add_token(session: AsyncSession, token: AuthToken) -> AuthToken:
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def find_live_token(
+    session: AsyncSession, digest: str, kind: TokenKind, now: datetime, *, for_update: bool = False
+) -> AuthToken | None:
+    statement = select(AuthToken).where(
+        AuthToken.token_digest == digest,
+        AuthToken.kind == kind,
+        AuthToken.expires_at > now,
+        AuthToken.revoked_at.is_(None),
+        AuthToken.used_at.is_(None),
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    token: AuthToken | None = await session.scalar(statement)
+    return token
+
+
+async def revoke_token(session: AsyncSession, digest: str, now: datetime) -> None:
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_digest == digest, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def find_operator(session: AsyncSession) -> Account | None:
+    account: Account | None = await session.scalar(
+        select(Account).where(Account.is_operator.is_(True)).order_by(Account.created_at).limit(1)
+    )
+    return account

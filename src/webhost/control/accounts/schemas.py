@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from webhost.control.deployments.schemas import DeploymentOut
+
+PASSWORD_MIN_LENGTH = 8
+
+
+class SignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: EmailStr
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=256)
+    name: str = Field(min_length=1, max_length=200)
+    organization: str = Field(min_length=1, max_length=200)
+    plan: str = Field(min_length=1, max_length=40, examples=["hobby"])
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=256)
+
+
+class AccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    name: str
+    is_operator: bool
+
+
+class OrganizationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth scheme name, not a secret
+    expires_at: datetime
+
+
+class SignupOut(BaseModel):
+    account: AccountOut
+    organization: OrganizationOut
+    deployment: DeploymentOut
+    token: str = Field(description="A session token, as POST /api/login would return.")
+
+
+class MeOut(BaseModel):
+    account: AccountOut
+    organizations: list[OrganizationOut]

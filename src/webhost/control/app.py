@@ -1,0 +1,39 @@
+"""The control-plane ASGI application: JSON API under /api and the dashboard."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from webhost.control.accounts.endpoints import router as accounts_router
+from webhost.control.deployments.endpoints import router as deployments_router
+from webhost.control.keys.endpoints import router as keys_router
+from webhost.control.plans.endpoints import router as plans_router
+from webhost.http.body_limit import BodySizeLimit
+from webhost.http.errors import install_error_handlers
+from webhost.platform import Platform
+
+DESCRIPTION = """\
+Sign up on a plan, watch the deployment provision, manage API keys. Authenticate with the
+session token from `POST /api/login` (`Authorization: Bearer whs_sess_...`).
+"""
+
+
+def create_control_app(platform: Platform) -> FastAPI:
+    app = FastAPI(
+        title="WebHost control plane",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform
+    app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
+    install_error_handlers(app)
+    for router in (accounts_router, plans_router, deployments_router, keys_router):
+        app.include_router(router)
+
+    @app.get("/api/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

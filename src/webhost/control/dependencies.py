@@ -1,0 +1,81 @@
+"""Typed dependencies of the control plane: the platform, the session, who is calling."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.control.accounts import service as accounts
+from webhost.control.accounts.models import Account, Organization
+from webhost.errors import Forbidden, Unauthorized
+from webhost.platform import Platform
+
+SESSION_COOKIE = "webhost_session"
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
+    """The request owns the transaction: committed before the response is sent."""
+    async with platform.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def request_token(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def get_account(request: Request, session: SessionDep) -> Account:
+    token = request_token(request)
+    if token is None:
+        raise Unauthorized(
+            "log in first: send 'Authorization: Bearer <token>' from POST /api/login"
+        )
+    return await accounts.authenticate_session(session, token)
+
+
+AccountDep = Annotated[Account, Depends(get_account)]
+
+
+async def get_operator(account: AccountDep) -> Account:
+    if not account.is_operator:
+        raise Forbidden("this needs the operator role")
+    return account
+
+
+OperatorDep = Annotated[Account, Depends(get_operator)]
+
+
+async def get_organization(
+    account: AccountDep,
+    session: SessionDep,
+    organization_id: Annotated[
+        uuid.UUID | None, Query(description="Needed only when you belong to several.")
+    ] = None,
+) -> Organization:
+    return await accounts.resolve_organization(session, account, organization_id)
+
+
+OrganizationDep = Annotated[Organization, Depends(get_organization)]

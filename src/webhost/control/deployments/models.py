@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webhost.control.plans.models import DeploymentMode
+from webhost.db.base import Base, IdMixin, TimestampMixin
+
+
+class DeploymentStatus(enum.StrEnum):
+    PROVISIONING = "provisioning"
+    ACTIVE = "active"
+    FAILED = "failed"
+    DEPROVISIONING = "deprovisioning"
+    DELETED = "deleted"
+
+
+class Deployment(IdMixin, TimestampMixin, Base):
+    """One provisioned backend; ``tenant_name`` names its database role and schema."""
+
+    __tablename__ = "deployments"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"))
+    mode: Mapped[DeploymentMode] = mapped_column(
+        Enum(
+            DeploymentMode,
+            name="deployment_mode",
+            values_callable=lambda e: [m.value for m in e],
+            create_type=False,
+        )
+    )
+    provider: Mapped[str] = mapped_column(String(40))
+    region: Mapped[str | None] = mapped_column(String(20))
+    tenant_name: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[DeploymentStatus] = mapped_column(
+        Enum(
+            DeploymentStatus,
+            name="deployment_status",
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    api_url: Mapped[str | None] = mapped_column(String(300))
+    sync_url: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(Text)
+    sealed_credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.control.deployments.models import Deployment, DeploymentStatus
+from webhost.control.plans.models import Plan
+from webhost.control.provisioning.models import ProvisioningStep, Workflow
+
+
+async def add(session: AsyncSession, deployment: Deployment) -> Deployment:
+    session.add(deployment)
+    await session.flush()
+    return deployment
+
+
+async def get(session: AsyncSession, deployment_id: uuid.UUID) -> Deployment | None:
+    return await session.get(Deployment, deployment_id)
+
+
+async def lock(session: AsyncSession, deployment_id: uuid.UUID) -> Deployment | None:
+    """Serialises key changes with activation: both hold the deployment row."""
+    deployment: Deployment | None = await session.scalar(
+        select(Deployment).where(Deployment.id == deployment_id).with_for_update()
+    )
+    return deployment
+
+
+async def for_organization(session: AsyncSession, organization_id: uuid.UUID) -> list[Deployment]:
+    statement = (
+        select(Deployment)
+        .where(
+            Deployment.organization_id == organization_id,
+            Deployment.status != DeploymentStatus.DELETED,
+        )
+        .order_by(Deployment.created_at)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def all_deployments(session: AsyncSession, *, limit: int = 500) -> list[Deployment]:
+    statement = select(Deployment).order_by(Deployment.created_at.desc()).limit(limit)
+    return list((await session.scalars(statement)).all())
+
+
+async def plan_slug(session: AsyncSession, plan_id: uuid.UUID) -> str:
+    slug: str = (await session.execute(select(Plan.slug).where(Plan.id == plan_id))).scalar_one()
+    return slug
+
+
+async def steps_of(
+    session: AsyncSession, deployment_id: uuid.UUID, workflow: Workflow = Workflow.PROVISION
+) -> list[ProvisioningStep]:
+    statement = (
+        select(ProvisioningStep)
+        .where(
+            ProvisioningStep.deployment_id == deployment_id, ProvisioningStep.workflow == workflow
+        )
+        .order_by(ProvisioningStep.position)
+    )
+    return list((await session.scalars(statement)).all())

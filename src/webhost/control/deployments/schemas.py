@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from webhost.control.deployments.models import DeploymentStatus
+from webhost.control.plans.models import DeploymentMode
+from webhost.control.provisioning.models import StepStatus
+
+
+class StepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    status: StepStatus
+    attempts: int
+    error: str | None
+
+
+class DeploymentOut(BaseModel):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    plan: str
+    mode: DeploymentMode
+    provider: str
+    region: str | None
+    status: DeploymentStatus
+    api_url: str | None
+    sync_url: str | None
+    error: str | None
+    created_at: datetime
+    activated_at: datetime | None
+    steps: list[StepOut]

@@ -1,0 +1,94 @@
+"""Deployments: created at signup, provisioned by a durable job, visible to their members."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.control.accounts import repository as accounts
+from webhost.control.accounts.models import Account, Organization
+from webhost.control.deployments import repository
+from webhost.control.deployments.models import Deployment, DeploymentStatus
+from webhost.control.deployments.schemas import DeploymentOut, StepOut
+from webhost.control.plans.models import Plan
+from webhost.control.providers.base import DeploymentSpec
+from webhost.data.tenancy.scope import tenant_name_for
+from webhost.errors import NotFound
+from webhost.jobs import enqueue
+
+PROVISIONING_QUEUE = "provisioning"
+
+
+async def create_deployment(
+    session: AsyncSession, *, organization: Organization, plan: Plan, provider: str
+) -> Deployment:
+    """Record the deployment and queue its provisioning in the same transaction."""
+    deployment_id = uuid.uuid4()
+    deployment = await repository.add(
+        session,
+        Deployment(
+            id=deployment_id,
+            organization_id=organization.id,
+            plan_id=plan.id,
+            mode=plan.mode,
+            provider=provider,
+            region=plan.regions[0] if plan.regions else None,
+            tenant_name=tenant_name_for(deployment_id),
+            status=DeploymentStatus.PROVISIONING,
+        ),
+    )
+    await enqueue(
+        session,
+        "provision_deployment",
+        queue=PROVISIONING_QUEUE,
+        lock=f"deployment:{deployment.id}",
+        deployment_id=str(deployment.id),
+    )
+    return deployment
+
+
+async def visible_deployment(
+    session: AsyncSession, account: Account, deployment_id: uuid.UUID
+) -> Deployment:
+    deployment = await repository.get(session, deployment_id)
+    if deployment is None or (
+        not account.is_operator
+        and await accounts.membership(session, deployment.organization_id, account.id) is None
+    ):
+        raise NotFound(f"deployment {deployment_id} not found")
+    return deployment
+
+
+async def describe(session: AsyncSession, deployment: Deployment) -> DeploymentOut:
+    steps = await repository.steps_of(session, deployment.id)
+    return DeploymentOut(
+        id=deployment.id,
+        organization_id=deployment.organization_id,
+        plan=await repository.plan_slug(session, deployment.plan_id),
+        mode=deployment.mode,
+        provider=deployment.provider,
+        region=deployment.region,
+        status=deployment.status,
+        api_url=deployment.api_url if deployment.status == DeploymentStatus.ACTIVE else None,
+        sync_url=deployment.sync_url if deployment.status == DeploymentStatus.ACTIVE else None,
+        error=deployment.error,
+        created_at=deployment.created_at,
+        activated_at=deployment.activated_at,
+        steps=[StepOut.model_validate(step) for step in steps],
+    )
+
+
+async def spec_of(session: AsyncSession, deployment: Deployment) -> DeploymentSpec:
+    return DeploymentSpec(
+        id=deployment.id,
+        organization_id=deployment.organization_id,
+        tenant_name=deployment.tenant_name,
+        mode=deployment.mode,
+        plan_slug=await repository.plan_slug(session, deployment.plan_id),
+        region=deployment.region,
+    )
+
+
+async def live_deployments(session: AsyncSession, organization_id: uuid.UUID) -> list[Deployment]:
+    return await repository.for_organization(session, organization_id)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.control.plans.models import Plan
+
+
+async def list_plans(session: AsyncSession, *, include_hidden: bool = False) -> list[Plan]:
+    statement = select(Plan).order_by(Plan.sort_order, Plan.price_cents)
+    if not include_hidden:
+        statement = statement.where(Plan.is_public.is_(True))
+    return list((await session.scalars(statement)).all())
+
+
+async def get_by_slug(session: AsyncSession, slug: str) -> Plan | None:
+    plan: Plan | None = await session.scalar(select(Plan).where(Plan.slug == slug))
+    return plan
+
+
+async def add(session: AsyncSession, plan: Plan) -> Plan:
+    session.add(plan)
+    await session.flush()
+    return plan

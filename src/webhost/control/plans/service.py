@@ -1,0 +1,40 @@
+"""The plan catalog is data: the operator adds and edits plans; deployments keep their mode."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.control.plans import repository
+from webhost.control.plans.models import Plan
+from webhost.control.plans.schemas import PlanFields, PlanPatch
+from webhost.errors import NotFound
+
+
+async def require_plan(session: AsyncSession, slug: str) -> Plan:
+    plan = await repository.get_by_slug(session, slug)
+    if plan is None:
+        known = ", ".join(p.slug for p in await repository.list_plans(session))
+        raise NotFound(f"unknown plan {slug!r} (available: {known})")
+    return plan
+
+
+async def put_plan(session: AsyncSession, slug: str, fields: PlanFields) -> tuple[Plan, bool]:
+    """Create the plan or replace all its fields; True when created."""
+    plan = await repository.get_by_slug(session, slug)
+    created = plan is None
+    if plan is None:
+        plan = Plan(slug=slug, **fields.model_dump())
+        await repository.add(session, plan)
+    else:
+        for name, value in fields.model_dump().items():
+            setattr(plan, name, value)
+        await session.flush()
+    return plan, created
+
+
+async def patch_plan(session: AsyncSession, slug: str, patch: PlanPatch) -> Plan:
+    plan = await require_plan(session, slug)
+    for name, value in patch.model_dump(exclude_unset=True).items():
+        setattr(plan, name, value)
+    await session.flush()
+    return plan

@@ -1,0 +1,104 @@
+"""The provider interface: how a deployment's infrastructure is created, reached and removed.
+
+A provider turns a deployment into an ordered list of steps. Each step is idempotent (applying
+it twice changes nothing) and knows how to undo itself, so the workflow engine can resume after
+a crash and compensate in reverse order when a step fails for good.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from webhost.control.plans.models import DeploymentMode
+from webhost.data.tenancy.scope import Tenant
+
+if TYPE_CHECKING:
+    from webhost.platform import Platform
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """What a provider needs to know about a deployment (never an ORM object)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    tenant_name: str
+    mode: DeploymentMode
+    plan_slug: str
+    region: str | None
+
+    @property
+    def tenant(self) -> Tenant:
+        return Tenant(id=self.id, name=self.tenant_name)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    api_url: str
+    sync_url: str
+
+
+SecretGetter = Callable[[str, Callable[[], str]], Awaitable[str]]
+
+
+@dataclass
+class StepRun:
+    """One execution of a step: the deployment, earlier steps' outputs and its secrets."""
+
+    deployment: DeploymentSpec
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secret: SecretGetter | None = None
+
+    async def get_secret(self, name: str, generate: Callable[[], str]) -> str:
+        """A deployment secret, created and stored (encrypted) the first time it is asked for."""
+        assert self.secret is not None
+        return await self.secret(name, generate)
+
+
+class ProvisioningStep(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    async def apply(self, run: StepRun) -> dict[str, Any]:
+        """Create what the step stands for unless it exists; return non-secret facts about it."""
+
+    @abstractmethod
+    async def undo(self, run: StepRun) -> None:
+        """Remove what apply created; a no-op when there is nothing (also after a partial apply)."""
+
+
+class Provider(ABC):
+    name: ClassVar[str]
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    @abstractmethod
+    def provision_steps(self, deployment: DeploymentSpec) -> Sequence[ProvisioningStep]: ...
+
+    @abstractmethod
+    def endpoints(
+        self, deployment: DeploymentSpec, outputs: dict[str, dict[str, Any]]
+    ) -> Endpoints:
+        """Where clients reach the deployment once its steps are done."""
+
+    @abstractmethod
+    async def publish_key(
+        self, deployment: DeploymentSpec, prefix: str, secret_digest: str
+    ) -> None:
+        """Make a key valid on the deployment's data plane (idempotent)."""
+
+    @abstractmethod
+    async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:
+        """Make a key invalid on the deployment's data plane at once (idempotent)."""
+
+    async def run(self) -> None:
+        """Long-running duties (e.g. supervising processes); returns when there are none."""
+        return
+
+    async def close(self) -> None:
+        return None

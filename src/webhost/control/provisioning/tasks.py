@@ -1,0 +1,30 @@
+"""Provisioning jobs: three attempts with exponential back-off, then compensation."""
+
+from __future__ import annotations
+
+import uuid
+
+import procrastinate
+
+from webhost.control.provisioning import workflow
+from webhost.jobs import blueprint, platform_of
+
+RETRIES = 2  # procrastinate counts retries: three attempts in all
+
+
+@blueprint.task(
+    name="provision_deployment",
+    queue="provisioning",
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(
+        max_attempts=RETRIES,
+        exponential_wait=2,
+    ),
+)
+async def provision_deployment(context: procrastinate.JobContext, deployment_id: str) -> None:
+    attempts_so_far = context.job.attempts
+    await workflow.provision(
+        platform_of(context),
+        uuid.UUID(deployment_id),
+        final_attempt=attempts_so_far >= RETRIES,
+    )

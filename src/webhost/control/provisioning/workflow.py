@@ -1,0 +1,172 @@
+"""Runs a provider's steps for a deployment, resumably, and compensates when they fail for good.
+
+Each step's progress is committed to the ledger before and after it runs, so a worker killed
+mid-step resumes at that step (steps are idempotent) and never repeats a finished one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy.exc import DBAPIError
+
+from webhost.control.deployments import repository as deployments_repository
+from webhost.control.deployments import service as deployments
+from webhost.control.deployments.models import DeploymentStatus
+from webhost.control.keys import repository as keys_repository
+from webhost.control.providers.base import DeploymentSpec, ProvisioningStep, StepRun
+from webhost.control.provisioning import repository
+from webhost.control.provisioning.models import StepStatus, Workflow
+from webhost.errors import ProvisioningError, WebHostError
+
+if TYPE_CHECKING:
+    from webhost.platform import Platform
+
+log = structlog.get_logger(__name__)
+
+
+class ProvisioningFailed(Exception):
+    """Raised after compensation, so the job ends as failed and is not retried."""
+
+
+async def provision(platform: Platform, deployment_id: uuid.UUID, *, final_attempt: bool) -> None:
+    async with platform.sessions() as session:
+        deployment = await deployments_repository.get(session, deployment_id)
+        if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
+            return  # already finished (a duplicate or late retry)
+        spec = await deployments.spec_of(session, deployment)
+        ledger = await repository.ledger(session, deployment_id, Workflow.PROVISION)
+    steps = platform.provider.provision_steps(spec)
+    run = StepRun(spec, secret=_secret_getter(platform, deployment_id))
+    for position, step in enumerate(steps):
+        entry = ledger.get(step.name)
+        if entry is not None and entry.status == StepStatus.DONE:
+            run.outputs[step.name] = entry.output
+            continue
+        async with platform.sessions.begin() as session:
+            await repository.start_step(
+                session, deployment_id, Workflow.PROVISION, position, step.name
+            )
+        try:
+            output = await step.apply(run)
+        except Exception as exc:
+            reason = f"step '{step.name}' failed: {describe_failure(exc)}"
+            log.warning(
+                "provisioning step failed",
+                deployment=str(deployment_id),
+                reason=reason,
+                final=final_attempt,
+            )
+            async with platform.sessions.begin() as session:
+                await repository.finish_step(
+                    session,
+                    deployment_id,
+                    Workflow.PROVISION,
+                    step.name,
+                    StepStatus.FAILED,
+                    error=reason,
+                )
+            if not final_attempt:
+                raise
+            leftovers = await compensate(platform, spec, steps[: position + 1], run)
+            await _mark_failed(platform, deployment_id, reason, leftovers)
+            raise ProvisioningFailed(reason) from exc
+        run.outputs[step.name] = output
+        async with platform.sessions.begin() as session:
+            await repository.finish_step(
+                session,
+                deployment_id,
+                Workflow.PROVISION,
+                step.name,
+                StepStatus.DONE,
+                output=output,
+            )
+    await activate(platform, spec, run.outputs)
+
+
+async def compensate(
+    platform: Platform, spec: DeploymentSpec, steps: Sequence[ProvisioningStep], run: StepRun
+) -> list[str]:
+    """Undo in reverse order; returns what could not be undone (empty when clean)."""
+    leftovers = []
+    for step in reversed(steps):
+        try:
+            await step.undo(run)
+        except Exception as exc:
+            leftovers.append(f"{step.name}: {describe_failure(exc)}")
+            log.error("could not undo provisioning step", deployment=str(spec.id), step=step.name)
+            continue
+        async with platform.sessions.begin() as session:
+            await repository.finish_step(
+                session, spec.id, Workflow.PROVISION, step.name, StepStatus.UNDONE
+            )
+    return leftovers
+
+
+async def activate(
+    platform: Platform, spec: DeploymentSpec, outputs: dict[str, dict[str, Any]]
+) -> None:
+    """Publish the organization's keys and go live, holding the deployment row."""
+    endpoints = platform.provider.endpoints(spec, outputs)
+    async with platform.sessions.begin() as session:
+        deployment = await deployments_repository.lock(session, spec.id)
+        if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
+            return
+        for key in await keys_repository.active_for_organization(session, spec.organization_id):
+            await platform.provider.publish_key(spec, key.prefix, key.secret_digest)
+        deployment.status = DeploymentStatus.ACTIVE
+        deployment.api_url = endpoints.api_url
+        deployment.sync_url = endpoints.sync_url
+        deployment.error = None
+        deployment.activated_at = datetime.now(UTC)
+    log.info("deployment active", deployment=str(spec.id), api_url=endpoints.api_url)
+
+
+async def _mark_failed(
+    platform: Platform, deployment_id: uuid.UUID, reason: str, leftovers: list[str]
+) -> None:
+    if leftovers:
+        reason += "; cleanup incomplete: " + "; ".join(leftovers)
+    async with platform.sessions.begin() as session:
+        deployment = await deployments_repository.lock(session, deployment_id)
+        if deployment is not None:
+            deployment.status = DeploymentStatus.FAILED
+            deployment.error = reason
+
+
+def _secret_getter(platform: Platform, deployment_id: uuid.UUID) -> Callable[..., Any]:
+    context = f"deployment:{deployment_id}"
+
+    async def secret(name: str, generate: Callable[[], str]) -> str:
+        async with platform.sessions.begin() as session:
+            deployment = await deployments_repository.lock(session, deployment_id)
+            assert deployment is not None
+            sealed = deployment.sealed_credentials
+            values = platform.secret_box.open_json(sealed, context=context) if sealed else {}
+            if name not in values:
+                values[name] = generate()
+                deployment.sealed_credentials = platform.secret_box.seal_json(
+                    values, context=context
+                )
+            value: str = values[name]
+            return value
+
+    return secret
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A reason fit for the customer's eyes: never a SQL statement (it may hold a password)."""
+    if isinstance(exc, WebHostError):
+        return exc.message
+    if isinstance(exc, DBAPIError):
+        original = exc.orig.__cause__ if exc.orig is not None and exc.orig.__cause__ else exc.orig
+        message = getattr(original, "message", None) or str(original).splitlines()[0]
+        return f"database error: {message}"
+    if isinstance(exc, ProvisioningError):
+        return exc.message
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,53 @@
+"""The data-plane ASGI application: collections over REST and Yjs rooms over WebSocket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from webhost.data.collections.endpoints import router as collections_router
+from webhost.data.plane import DataPlane
+from webhost.data.yjs.endpoints import router as yjs_router
+from webhost.http.body_limit import BodySizeLimit
+from webhost.http.errors import install_error_handlers
+
+DESCRIPTION = """\
+Per-tenant backend. Authenticate with an API key: `Authorization: Bearer whs_live_...`
+(or `?token=` on WebSockets). Collections are defined with Dexie schema strings; Yjs documents
+sync over the standard y-websocket protocol at `/yjs/{document}`.
+"""
+
+
+def create_data_app(plane: DataPlane) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await plane.start()
+        try:
+            yield
+        finally:
+            await plane.close()
+
+    app = FastAPI(
+        title="WebHost data plane",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.plane = plane
+    app.add_middleware(BodySizeLimit, max_bytes=plane.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(collections_router)
+    app.include_router(yjs_router)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        status = {"status": "ok"}
+        if plane.only_tenant is not None:
+            status["tenant"] = str(plane.only_tenant)
+        return status
+
+    return app

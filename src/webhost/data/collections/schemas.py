@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webhost.data.collections.repository import StoredCollection
+
+
+class CollectionDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_: str = Field(
+        alias="schema",
+        description="Dexie schema string: primary key first, then indexes.",
+        examples=["++id, title, authorId, updatedAt"],
+    )
+
+
+class IndexOut(BaseModel):
+    keyPaths: list[str]
+    unique: bool
+    multiEntry: bool
+    source: str
+
+
+class CollectionOut(BaseModel):
+    name: str
+    schema_: str = Field(serialization_alias="schema")
+    primaryKey: str
+    autoIncrement: bool
+    indexes: list[IndexOut]
+
+    @classmethod
+    def of(cls, collection: StoredCollection) -> CollectionOut:
+        schema = collection.schema
+        return cls(
+            name=collection.name,
+            schema_=schema.source,
+            primaryKey=schema.primary_key,
+            autoIncrement=schema.auto_increment,
+            indexes=[IndexOut(**index.to_json()) for index in schema.indexes],
+        )
+
+
+RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "A record: any JSON object. The primary key field is optional on create.",
+}

@@ -1,0 +1,45 @@
+"""FastAPI dependencies: the calling tenant, and a transaction scoped to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from webhost.data.plane import Caller, DataPlane
+from webhost.data.tenancy.scope import tenant_transaction
+
+
+def get_plane(request: Request) -> DataPlane:
+    plane: DataPlane = request.app.state.plane
+    return plane
+
+
+PlaneDep = Annotated[DataPlane, Depends(get_plane)]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
+
+
+async def get_caller(request: Request, plane: PlaneDep) -> Caller:
+    return await plane.authenticate(bearer_token(request.headers.get("authorization")))
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_tenant_connection(
+    plane: PlaneDep, caller: CallerDep
+) -> AsyncIterator[AsyncConnection]:
+    """The request owns the transaction: committed before the response is sent."""
+    async with tenant_transaction(plane.engine, caller.tenant) as connection:
+        yield connection
+
+
+TenantConnectionDep = Annotated[AsyncConnection, Depends(get_tenant_connection, scope="function")]

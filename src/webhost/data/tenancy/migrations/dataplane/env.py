@@ -1,0 +1,3 @@
+from webhost.db.migrate import run_env
+
+run_env(None)

@@ -1,0 +1,64 @@
+"""Reads of the tenant directory (``webhost_dataplane``) of a data-plane database."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from webhost.data.tenancy.management import CATALOGUE_SCHEMA
+from webhost.data.tenancy.scope import Tenant
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    tenant: Tenant
+    secret_digest: str
+    revoked: bool
+    tenant_active: bool
+
+
+async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None:
+    row = (
+        await connection.execute(
+            text(
+                "SELECT t.id, t.name, t.status, k.secret_digest, k.revoked_at IS NOT NULL "
+                f"FROM {CATALOGUE_SCHEMA}.api_keys k "
+                f"JOIN {CATALOGUE_SCHEMA}.tenants t ON t.id = k.tenant_id "
+                "WHERE k.prefix = :prefix"
+            ),
+            {"prefix": prefix},
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    tenant_id, name, status, secret_digest, revoked = row
+    return KeyRecord(
+        tenant=Tenant(id=tenant_id, name=name),
+        secret_digest=secret_digest,
+        revoked=revoked,
+        tenant_active=status == "active",
+    )
+
+
+async def revoked_prefixes(connection: AsyncConnection, prefixes: list[str]) -> set[str]:
+    rows = await connection.execute(
+        text(
+            f"SELECT prefix FROM {CATALOGUE_SCHEMA}.api_keys "
+            "WHERE prefix = ANY(:prefixes) AND revoked_at IS NOT NULL"
+        ),
+        {"prefixes": prefixes},
+    )
+    return {row[0] for row in rows}
+
+
+async def get_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -> Tenant | None:
+    row = (
+        await connection.execute(
+            text(f"SELECT id, name FROM {CATALOGUE_SCHEMA}.tenants WHERE id = :id"),
+            {"id": tenant_id},
+        )
+    ).one_or_none()
+    return Tenant(id=row[0], name=row[1]) if row else None

@@ -1,0 +1,52 @@
+"""The one place that opens tenant-scoped transactions.
+
+Every data-plane statement runs as the tenant's own role with only the tenant's schema on the
+search path, so PostgreSQL itself refuses anything outside that schema.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+TENANT_NAME = re.compile(r"^t_[a-z0-9]{8,32}$")
+
+# one round trip; the statement timeout keeps one tenant's heavy query from holding a connection
+_ENTER_TENANT = text(
+    "SELECT set_config('role', :role, true), set_config('search_path', :schema, true), "
+    "set_config('statement_timeout', '30s', true)"
+)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """``name`` is both the tenant's PostgreSQL role and its schema."""
+
+    id: uuid.UUID
+    name: str
+
+    def __post_init__(self) -> None:
+        if not TENANT_NAME.fullmatch(self.name):
+            raise ValueError(f"not a tenant name: {self.name!r}")
+
+
+def tenant_name_for(deployment_id: uuid.UUID) -> str:
+    return f"t_{deployment_id.hex[:16]}"
+
+
+@asynccontextmanager
+async def tenant_transaction(engine: AsyncEngine, tenant: Tenant) -> AsyncIterator[AsyncConnection]:
+    async with engine.begin() as connection:
+        await enter_tenant(connection, tenant)
+        yield connection
+
+
+async def enter_tenant(connection: AsyncConnection, tenant: Tenant) -> None:
+    """Switch an open transaction to the tenant; reverts by itself at commit or rollback."""
+    await connection.execute(_ENTER_TENANT, {"role": tenant.name, "schema": tenant.name})

@@ -1,0 +1,57 @@
+"""The y-websocket endpoint: ``{sync_url}/yjs/{document}?token=<api key>``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
+
+from webhost.data.plane import DataPlane
+from webhost.data.tenancy.dependencies import bearer_token
+from webhost.data.yjs.naming import validate_document_name
+from webhost.errors import InvalidInput, Unauthorized
+
+router = APIRouter(tags=["yjs"])
+
+# application close codes (4000-4999), in the spirit of HTTP statuses
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_INVALID_NAME = 4400
+
+
+@router.websocket("/yjs/{document:path}")
+async def yjs_document(websocket: WebSocket, document: str) -> None:
+    plane: DataPlane = websocket.app.state.plane
+    raw_key = websocket.query_params.get("token") or bearer_token(
+        websocket.headers.get("authorization")
+    )
+    try:
+        caller = await plane.authenticate(raw_key)
+    except Unauthorized as exc:
+        await _refuse(websocket, 401, CLOSE_UNAUTHORIZED, exc.message)
+        return
+    try:
+        name = validate_document_name(document)
+    except InvalidInput as exc:
+        await _refuse(websocket, 400, CLOSE_INVALID_NAME, exc.message)
+        return
+    await plane.rooms.serve(websocket, caller, name)
+
+
+async def _refuse(websocket: WebSocket, status: int, close_code: int, reason: str) -> None:
+    """Answer the handshake with an HTTP error when the server supports it, else close."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        from starlette.responses import JSONResponse
+
+        response = JSONResponse(
+            {
+                "error": {
+                    "code": "unauthorized" if status == 401 else "invalid_input",
+                    "message": reason,
+                }
+            },
+            status_code=status,
+        )
+        await websocket.send_denial_response(response)
+        return
+    if websocket.client_state == WebSocketState.CONNECTING:
+        await websocket.accept()
+    await websocket.close(code=close_code, reason=reason[:120])

@@ -1,0 +1,24 @@
+"""Imports every control-plane model so metadata (and Alembic) sees all tables."""
+
+from webhost.control.accounts.models import Account, AuthToken, Membership, Organization
+from webhost.control.billing.models import Subscription
+from webhost.control.deployments.models import Deployment
+from webhost.control.keys.models import ApiKey
+from webhost.control.plans.models import Plan
+from webhost.control.providers.local.models import LocalProcess
+from webhost.control.provisioning.models import ProvisioningStep
+from webhost.db.base import Base
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "AuthToken",
+    "Base",
+    "Deployment",
+    "LocalProcess",
+    "Membership",
+    "Organization",
+    "Plan",
+    "ProvisioningStep",
+    "Subscription",
+]

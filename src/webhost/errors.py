@@ -1,0 +1,73 @@
+"""The one error hierarchy: each domain error carries its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class WebHostError(Exception):
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class BadRequest(WebHostError):
+    status_code = 400
+    code = "bad_request"
+
+
+class InvalidInput(WebHostError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class Unauthorized(WebHostError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(WebHostError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(WebHostError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(WebHostError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(WebHostError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class ServiceUnavailable(WebHostError):
+    status_code = 503
+    code = "unavailable"
+
+
+class ConfigurationError(WebHostError):
+    """Raised at start-up when settings cannot work; the CLI prints it as one line."""
+
+    code = "configuration_error"
+
+
+class ProvisioningError(WebHostError):
+    """A provider step failed; the message is shown to the customer, so it holds no secrets."""
+
+    code = "provisioning_failed"

@@ -1,0 +1,78 @@
+"""Render every error as ``{"error": {"code", "message"}}`` with the right status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from webhost.errors import WebHostError
+
+log = structlog.get_logger(__name__)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return JSONResponse({"error": error}, status_code=status)
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> tuple[int, str, list[dict[str, Any]]]:
+    """Turn pydantic errors into (status, one-line message, details) naming each bad field."""
+    details: list[dict[str, Any]] = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part != "body"]
+        if error.get("type") == "json_invalid":
+            reason = error.get("ctx", {}).get("error", "malformed JSON")
+            return 400, f"request body is not valid JSON: {reason}", []
+        details.append({"field": ".".join(location) or "body", "problem": error.get("msg", "")})
+    message = "; ".join(f"{item['field']}: {item['problem']}" for item in details)
+    return 422, message or "invalid request", details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(WebHostError)
+    async def _domain_error(request: Request, exc: WebHostError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.error("request failed", path=request.url.path, error=exc.message)
+        return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, message, details = describe_validation_errors(exc.errors())
+        return error_response(status, _STATUS_CODES[status], message, details or None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no route for {request.method} {request.url.path}"
+        response = error_response(exc.status_code, code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return error_response(500, "internal_error", "internal server error")

@@ -1,0 +1,99 @@
+"""The control plane's shared state: databases, secrets, the job queue and the provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import procrastinate
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from webhost.config import Settings
+from webhost.control.providers.base import Provider
+from webhost.control.providers.registry import load_provider
+from webhost.data.tenancy import management
+from webhost.db import admin, migrate
+from webhost.db.embedded import EmbeddedPostgres
+from webhost.db.engine import create_engine, create_session_factory
+from webhost.db.urls import PostgresURL
+from webhost.errors import ConfigurationError
+from webhost.jobs import create_job_app
+from webhost.security.secret_box import SecretBox, decode_key, load_or_create_key
+
+log = structlog.get_logger(__name__)
+
+EMBEDDED_CONTROL_DATABASE = "webhost"
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    server: PostgresURL
+    control_database: PostgresURL
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    secret_box: SecretBox
+    jobs: procrastinate.App
+    embedded: EmbeddedPostgres | None
+    provider: Provider = field(init=False)
+
+    @property
+    def shared_database(self) -> PostgresURL:
+        return self.server.with_database(f"{self.control_database.database}_shared")
+
+    @classmethod
+    async def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Platform:
+        """Reach (or start) PostgreSQL, bring the control database up to date, wire services."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        embedded: EmbeddedPostgres | None = None
+        if settings.database_url is None:
+            embedded = EmbeddedPostgres(settings.data_dir)
+            server = embedded.start()
+            control = server.with_database(EMBEDDED_CONTROL_DATABASE)
+            await admin.ensure_database(server, control.database)
+        else:
+            control = PostgresURL.parse(settings.database_url.get_secret_value())
+            server = control.with_database("postgres")
+        engine = create_engine(control)
+        try:
+            if migrate_schema:
+                async with engine.begin() as connection:
+                    await migrate.upgrade(connection, migrate.CONTROL)
+        except OSError as exc:
+            await engine.dispose()
+            raise ConfigurationError(f"cannot reach PostgreSQL at {control.redacted()}") from exc
+        secret_box = SecretBox(_secret_key(settings))
+        platform = cls(
+            settings=settings,
+            server=server,
+            control_database=control,
+            engine=engine,
+            sessions=create_session_factory(engine),
+            secret_box=secret_box,
+            jobs=create_job_app(control),
+            embedded=embedded,
+        )
+        platform.provider = load_provider(settings.provider, platform)
+        return platform
+
+    async def prepare_shared_plane(self) -> None:
+        """The shared data plane's database and tenant directory exist before it serves."""
+        await admin.ensure_database(self.server, self.shared_database.database)
+        engine = create_engine(self.shared_database, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                await management.migrate_catalogue(connection)
+        finally:
+            await engine.dispose()
+
+    async def close(self) -> None:
+        await self.provider.close()
+        await self.engine.dispose()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def _secret_key(settings: Settings) -> bytes:
+    if settings.secret_key is not None:
+        return decode_key(settings.secret_key.get_secret_value())
+    return load_or_create_key(settings.data_dir / "secret.key")

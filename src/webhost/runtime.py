@@ -1,0 +1,200 @@
+"""Runs the platform's components in one event loop: control plane, shared data plane, job
+worker and the provider's supervisor. ``webhost up`` runs them all; other commands run some.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+import uvicorn
+from sqlalchemy import text
+
+from webhost.config import Settings
+from webhost.control.app import create_control_app
+from webhost.control.deployments.service import PROVISIONING_QUEUE
+from webhost.data.app import create_data_app
+from webhost.data.plane import DataPlane
+from webhost.errors import ConfigurationError
+from webhost.jobs import enqueue
+from webhost.platform import Platform
+
+log = structlog.get_logger(__name__)
+
+WORKER_SHUTDOWN_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Components:
+    control: bool = True
+    shared_plane: bool = True
+    worker: bool = True
+    supervisor: bool = True
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(2048)
+    return sock
+
+
+class Runtime:
+    def __init__(self, settings: Settings, components: Components | None = None) -> None:
+        self.settings = settings
+        self.components = components or Components()
+        self.platform: Platform | None = None
+        self._servers: list[uvicorn.Server] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        sockets: dict[str, socket.socket] = {}
+        if self.components.control:
+            sockets["control"] = bind(self.settings.host, self.settings.port)
+        if self.components.shared_plane:
+            sockets["data"] = bind(self.settings.host, self.settings.data_port)
+        # ports chosen by the OS (0) are known only now; URLs handed to clients must use them
+        self.settings = self.settings.model_copy(
+            update={
+                name: sock.getsockname()[1]
+                for name, sock in (
+                    ("port", sockets.get("control")),
+                    ("data_port", sockets.get("data")),
+                )
+                if sock is not None
+            }
+        )
+        try:
+            self.platform = platform = await Platform.open(self.settings)
+        except BaseException:
+            for sock in sockets.values():
+                sock.close()
+            raise
+        await platform.jobs.open_async()
+        if "data" in sockets:
+            await platform.prepare_shared_plane()
+            plane = DataPlane(
+                platform.shared_database,
+                max_body_bytes=self.settings.max_body_bytes,
+                yjs_compact_after=self.settings.yjs_compact_after,
+            )
+            self._serve(create_data_app(plane), sockets["data"])
+        if "control" in sockets:
+            self._serve(create_control_app(platform), sockets["control"])
+        if self.components.supervisor:
+            self._spawn(platform.provider.run(), "supervisor")
+        if self.components.worker:
+            self._spawn(self._run_worker(platform), "worker")
+            self._spawn(self._recover_jobs(platform), "job recovery")
+        await self._wait_serving()
+
+    def _serve(self, app: Any, sock: socket.socket) -> None:
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", proxy_headers=True, access_log=False
+        )
+        server = uvicorn.Server(config)
+        self._servers.append(server)
+        self._spawn(server.serve(sockets=[sock]), "http server")
+
+    def _spawn(self, coroutine: Any, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        task.add_done_callback(self._on_task_done)
+        self._tasks.append(task)
+
+    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or self._stopped.is_set():
+            return
+        if task.exception() is not None:
+            log.error("component crashed", component=task.get_name(), error=str(task.exception()))
+        self._stopped.set()
+
+    async def _wait_serving(self) -> None:
+        while not all(server.started for server in self._servers):
+            if self._stopped.is_set():
+                raise ConfigurationError("a component stopped during start-up (see the log)")
+            await asyncio.sleep(0.05)
+
+    async def _run_worker(self, platform: Platform) -> None:
+        await platform.jobs.run_worker_async(
+            concurrency=self.settings.worker_concurrency,
+            install_signal_handlers=False,
+            additional_context={"platform": platform},
+            update_heartbeat_interval=self.settings.worker_heartbeat_seconds,
+            stalled_worker_timeout=self.settings.stalled_job_seconds,
+            shutdown_graceful_timeout=WORKER_SHUTDOWN_SECONDS,
+        )
+
+    async def _recover_jobs(self, platform: Platform) -> None:
+        """Retry jobs of workers that died, and re-queue deployments whose job was lost."""
+        interval = max(1.0, self.settings.stalled_job_seconds / 2)
+        while True:
+            manager = platform.jobs.job_manager
+            for job in await manager.get_stalled_jobs(
+                seconds_since_heartbeat=self.settings.stalled_job_seconds
+            ):
+                log.warning("retrying a job whose worker stopped", job=job.id, task=job.task_name)
+                await manager.retry_job(job)
+            await requeue_orphaned_deployments(platform)
+            await asyncio.sleep(interval)
+
+    async def wait(self) -> None:
+        await self._stopped.wait()
+
+    def request_stop(self) -> None:
+        self._stopped.set()
+
+    async def stop(self) -> None:
+        """Stop taking requests, let running jobs finish, stop processes, close databases."""
+        self._stopped.set()
+        for server in self._servers:
+            server.should_exit = True
+        for task in self._tasks:
+            if task.get_name() != "http server":
+                task.cancel()
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task, result in zip(self._tasks, results, strict=True):
+            if isinstance(result, Exception) and not isinstance(result, asyncio.CancelledError):
+                log.error("component failed", component=task.get_name(), error=str(result))
+        if self.platform is not None:
+            with contextlib.suppress(Exception):
+                await self.platform.jobs.close_async()
+            await self.platform.close()
+
+
+async def requeue_orphaned_deployments(platform: Platform) -> None:
+    """A deployment still provisioning with no live job (e.g. aborted at shutdown) gets one."""
+    async with platform.sessions.begin() as session:
+        orphans = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT d.id FROM deployments d WHERE d.status = 'provisioning' "
+                        "AND d.created_at < now() - interval '5 seconds' "
+                        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+                        "WHERE j.lock = 'deployment:' || d.id::text "
+                        "AND j.status IN ('todo', 'doing'))"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for deployment_id in orphans:
+            log.warning("re-queueing provisioning", deployment=str(deployment_id))
+            await enqueue(
+                session,
+                "provision_deployment",
+                queue=PROVISIONING_QUEUE,
+                lock=f"deployment:{deployment_id}",
+                deployment_id=str(deployment_id),
+            )

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.database import ProvisionedTenant, create_dataplane_database, provision_tenant
+from tests.support.servers import ServedApp
+from webhost.data.app import create_data_app
+from webhost.data.plane import DataPlane
+from webhost.db.embedded import EmbeddedPostgres
+from webhost.db.urls import PostgresURL
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresURL]:
+    """A real PostgreSQL: WEBHOST_TEST_DATABASE_URL when set, else the embedded one."""
+    external = os.environ.get("WEBHOST_TEST_DATABASE_URL")
+    if external:
+        yield PostgresURL.parse(external)
+        return
+    # a short path: the server's Unix socket lives in this directory
+    data_dir = Path(tempfile.mkdtemp(prefix="wht-", dir="/tmp"))
+    embedded = EmbeddedPostgres(data_dir)
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dataplane_database(postgres_server: PostgresURL) -> PostgresURL:
+    return create_dataplane_database(postgres_server)
+
+
+@pytest.fixture(scope="session")
+def data_server(dataplane_database: PostgresURL) -> Iterator[ServedApp]:
+    """A shared data plane served over TCP, for HTTP and WebSocket clients alike."""
+
+    async def build() -> object:
+        return create_data_app(DataPlane(dataplane_database, max_body_bytes=65_536))
+
+    served = ServedApp(build).start()  # type: ignore[arg-type]
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def tenant(dataplane_database: PostgresURL) -> ProvisionedTenant:
+    return provision_tenant(dataplane_database)
+
+
+@pytest.fixture
+def other_tenant(dataplane_database: PostgresURL) -> ProvisionedTenant:
+    return provision_tenant(dataplane_database)

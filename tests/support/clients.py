@@ -1,0 +1,10 @@
+"""HTTP clients for tests, authenticated the way real callers are."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def api_client(base_url: str, api_key: str | None = None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=30)

@@ -1,0 +1,92 @@
+"""Databases for tests: a real PostgreSQL, fresh databases, tenants provisioned for real."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+from webhost.data.tenancy import management
+from webhost.data.tenancy.scope import Tenant, tenant_name_for
+from webhost.db import admin
+from webhost.db.engine import create_engine
+from webhost.db.urls import PostgresURL
+from webhost.security.api_keys import generate_api_key
+
+
+def create_fresh_database(server: PostgresURL, prefix: str) -> PostgresURL:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(admin.ensure_database(server, name))
+    return server.with_database(name)
+
+
+def create_dataplane_database(server: PostgresURL) -> PostgresURL:
+    url = create_fresh_database(server, "dp")
+
+    async def migrate() -> None:
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                await management.migrate_catalogue(connection)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return url
+
+
+@dataclass(frozen=True)
+class ProvisionedTenant:
+    tenant: Tenant
+    api_key: str
+    key_prefix: str
+
+
+def provision_tenant(database: PostgresURL) -> ProvisionedTenant:
+    """What the local provider does for a shared tenant, without the control plane."""
+    tenant_id = uuid.uuid4()
+    tenant = Tenant(id=tenant_id, name=tenant_name_for(tenant_id))
+    key = generate_api_key()
+
+    async def provision() -> None:
+        engine = create_engine(database, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                await management.ensure_role(connection, tenant.name)
+                await management.ensure_tenant_schema(connection, tenant)
+            await management.migrate_tenant(engine, tenant)
+            async with engine.begin() as connection:
+                await management.register_tenant(connection, tenant)
+                await management.publish_key(connection, tenant.id, key.prefix, key.secret_digest)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(provision())
+    return ProvisionedTenant(tenant=tenant, api_key=key.full_key, key_prefix=key.prefix)
+
+
+def add_key(database: PostgresURL, tenant: Tenant) -> tuple[str, str]:
+    key = generate_api_key()
+
+    async def publish() -> None:
+        engine = create_engine(database, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                await management.publish_key(connection, tenant.id, key.prefix, key.secret_digest)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(publish())
+    return key.full_key, key.prefix
+
+
+def revoke_key(database: PostgresURL, prefix: str) -> None:
+    async def revoke() -> None:
+        engine = create_engine(database, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                await management.revoke_key(connection, prefix)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(revoke())
