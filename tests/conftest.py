@@ -3,12 +3,20 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.database import ProvisionedTenant, create_dataplane_database, provision_tenant
+from tests.support.database import (
+    ProvisionedTenant,
+    create_dataplane_database,
+    create_fresh_database,
+    drop_run_databases,
+    provision_tenant,
+)
+from tests.support.factories import Customer, sign_up
+from tests.support.platform import PlatformThread, platform_settings
 from tests.support.servers import ServedApp
 from webhost.data.app import create_data_app
 from webhost.data.plane import DataPlane
@@ -21,7 +29,9 @@ def postgres_server() -> Iterator[PostgresURL]:
     """A real PostgreSQL: WEBHOST_TEST_DATABASE_URL when set, else the embedded one."""
     external = os.environ.get("WEBHOST_TEST_DATABASE_URL")
     if external:
-        yield PostgresURL.parse(external)
+        server = PostgresURL.parse(external)
+        yield server
+        drop_run_databases(server)
         return
     # a short path: the server's Unix socket lives in this directory
     data_dir = Path(tempfile.mkdtemp(prefix="wht-", dir="/tmp"))
@@ -58,3 +68,30 @@ def tenant(dataplane_database: PostgresURL) -> ProvisionedTenant:
 @pytest.fixture
 def other_tenant(dataplane_database: PostgresURL) -> ProvisionedTenant:
     return provision_tenant(dataplane_database)
+
+
+@pytest.fixture(scope="session")
+def platform(
+    postgres_server: PostgresURL, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PlatformThread]:
+    """The platform as `webhost up` runs it, shared by the tests of a session."""
+    database = create_fresh_database(postgres_server, "control")
+    settings = platform_settings(database, tmp_path_factory.mktemp("platform"))
+    running = PlatformThread(settings).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def signup(platform: PlatformThread) -> Iterator[Callable[..., Customer]]:
+    """Sign customers up on the session platform; their API clients close after the test."""
+    customers: list[Customer] = []
+
+    def create(plan: str = "hobby", **fields: object) -> Customer:
+        customer = sign_up(platform.control_url, plan=plan, **fields)
+        customers.append(customer)
+        return customer
+
+    yield create
+    for customer in customers:
+        customer.client.close()

@@ -1,13 +1,17 @@
 """The durable job queue (procrastinate on the control database).
 
 Jobs are enqueued with SQL inside the caller's transaction, so a rolled-back request leaves no
-job behind; task modules register on the blueprint below and find the platform in the job
-context.
+job behind. Task modules declare their jobs with ``@job_task``; every App (one per platform,
+several in a test process) registers them afresh, because procrastinate's blueprints are
+changed by registration and cannot be shared.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import procrastinate
@@ -19,19 +23,44 @@ from webhost.db.urls import PostgresURL
 if TYPE_CHECKING:
     from webhost.platform import Platform
 
-blueprint = procrastinate.Blueprint()
-
 TASK_MODULES = ("webhost.control.provisioning.tasks",)
+
+JobFunction = Callable[..., Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class JobTask:
+    function: JobFunction
+    name: str
+    queue: str
+    retry: procrastinate.RetryStrategy | None
+
+
+_TASKS: dict[str, JobTask] = {}
+
+
+def job_task(
+    *, name: str, queue: str, retry: procrastinate.RetryStrategy | None = None
+) -> Callable[[JobFunction], JobFunction]:
+    """Declare a job; its function receives the procrastinate JobContext first."""
+
+    def register(function: JobFunction) -> JobFunction:
+        _TASKS[name] = JobTask(function, name, queue, retry)
+        return function
+
+    return register
 
 
 def create_job_app(control_database: PostgresURL) -> procrastinate.App:
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=control_database.for_libpq()),
-        import_paths=list(TASK_MODULES),
-    )
     for module in TASK_MODULES:
-        __import__(module)
-    app.add_tasks_from(blueprint, namespace="webhost")
+        importlib.import_module(module)
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=control_database.for_libpq())
+    )
+    for task in _TASKS.values():
+        app.task(name=task.name, queue=task.queue, pass_context=True, retry=task.retry or False)(
+            task.function
+        )
     return app
 
 
@@ -57,7 +86,7 @@ async def enqueue(
             ),
             {
                 "queue": queue,
-                "task": f"webhost:{task_name}",
+                "task": task_name,
                 "lock": lock,
                 "queueing_lock": queueing_lock,
                 "args": json.dumps(arguments),

@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 
+import asyncpg
+
 from webhost.data.tenancy import management
 from webhost.data.tenancy.scope import Tenant, tenant_name_for
 from webhost.db import admin
@@ -13,11 +15,62 @@ from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
 from webhost.security.api_keys import generate_api_key
 
+# every database a test run creates carries this mark, so the run can drop them afterwards
+RUN_MARK = f"wht{uuid.uuid4().hex[:6]}"
+
 
 def create_fresh_database(server: PostgresURL, prefix: str) -> PostgresURL:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    name = f"{RUN_MARK}_{prefix}_{uuid.uuid4().hex[:8]}"
     asyncio.run(admin.ensure_database(server, name))
     return server.with_database(name)
+
+
+def drop_run_databases(server: PostgresURL) -> None:
+    """Drop this run's databases (and the dedicated ones they made), then unused tenant roles."""
+
+    async def drop() -> None:
+        connection = await admin.connect(server.with_database("postgres"))
+        try:
+            names = [
+                row[0]
+                for row in await connection.fetch(
+                    "SELECT datname FROM pg_database WHERE datname LIKE $1 || '%'", RUN_MARK
+                )
+            ]
+            tenants: list[str] = []
+            for name in names:
+                tenants += await _tenants_of(server.with_database(name))
+            for name in [*names, *(f"wh_{tenant}" for tenant in tenants)]:
+                await connection.execute(
+                    f"DROP DATABASE IF EXISTS {admin.quote_ident(name)} WITH (FORCE)"
+                )
+            for tenant in tenants:
+                for role in (f"{tenant}_plane", tenant):
+                    try:
+                        await connection.execute(f"DROP ROLE IF EXISTS {admin.quote_ident(role)}")
+                    except asyncpg.PostgresError:
+                        continue  # still owns objects elsewhere: leave it
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+
+
+async def _tenants_of(database: PostgresURL) -> list[str]:
+    """Tenant names a control or data-plane database of this run knows about."""
+    connection = await admin.connect(database)
+    try:
+        for query in (
+            "SELECT tenant_name FROM deployments",
+            "SELECT name FROM webhost_dataplane.tenants",
+        ):
+            try:
+                return [row[0] for row in await connection.fetch(query)]
+            except asyncpg.UndefinedTableError:
+                continue
+        return []
+    finally:
+        await connection.close()
 
 
 def create_dataplane_database(server: PostgresURL) -> PostgresURL:

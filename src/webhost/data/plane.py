@@ -66,8 +66,8 @@ class DataPlane:
             self._listener = None
         await self.engine.dispose()
 
-    def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: str) -> None:
-        asyncio.get_running_loop().create_task(self.rooms.disconnect_key(prefix))
+    def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: object) -> None:
+        asyncio.get_running_loop().create_task(self.rooms.disconnect_key(str(prefix)))
 
     async def authenticate(self, raw_key: str | None) -> Caller:
         """Resolve an API key to its tenant; every failure reads the same to the caller."""

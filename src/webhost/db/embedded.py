@@ -29,7 +29,7 @@ class EmbeddedPostgres:
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             raise ConfigurationError(
                 f"the embedded PostgreSQL in {self.pgdata} did not start "

@@ -55,7 +55,7 @@ async def signup(
     plan_slug: str,
     provider: str,
 ) -> Signup:
-    plan = await plans.require_plan(session, plan_slug)
+    plan = await plans.plan_for_signup(session, plan_slug)
     email = normalize_email(email)
     if await repository.find_account_by_email(session, email) is not None:
         raise Conflict(f"an account with email {email} already exists; log in instead")

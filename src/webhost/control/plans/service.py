@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.plans import repository
-from webhost.control.plans.models import Plan
+from webhost.control.plans.models import DeploymentMode, Plan
 from webhost.control.plans.schemas import PlanFields, PlanPatch
-from webhost.errors import NotFound
+from webhost.errors import InvalidInput, NotFound
 
 
 async def require_plan(session: AsyncSession, slug: str) -> Plan:
@@ -15,6 +15,18 @@ async def require_plan(session: AsyncSession, slug: str) -> Plan:
     if plan is None:
         known = ", ".join(p.slug for p in await repository.list_plans(session))
         raise NotFound(f"unknown plan {slug!r} (available: {known})")
+    return plan
+
+
+async def plan_for_signup(session: AsyncSession, slug: str) -> Plan:
+    try:
+        plan = await require_plan(session, slug)
+    except NotFound as exc:
+        raise InvalidInput(exc.message) from exc
+    if not plan.is_public:
+        raise InvalidInput(f"plan {slug!r} is not open for signup")
+    if plan.mode == DeploymentMode.SELF_HOSTED:
+        raise InvalidInput(f"plan {slug!r} is self-hosted: there is nothing to provision")
     return plan
 
 

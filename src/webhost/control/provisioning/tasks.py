@@ -7,19 +7,15 @@ import uuid
 import procrastinate
 
 from webhost.control.provisioning import workflow
-from webhost.jobs import blueprint, platform_of
+from webhost.jobs import job_task, platform_of
 
 RETRIES = 2  # procrastinate counts retries: three attempts in all
 
 
-@blueprint.task(
+@job_task(
     name="provision_deployment",
     queue="provisioning",
-    pass_context=True,
-    retry=procrastinate.RetryStrategy(
-        max_attempts=RETRIES,
-        exponential_wait=2,
-    ),
+    retry=procrastinate.RetryStrategy(max_attempts=RETRIES, exponential_wait=2),
 )
 async def provision_deployment(context: procrastinate.JobContext, deployment_id: str) -> None:
     attempts_so_far = context.job.attempts

@@ -245,7 +245,7 @@ async def delete_record(connection: AsyncConnection, table: RecordTable, pk: int
     result = await connection.execute(
         text(f"DELETE FROM {table.qualified} WHERE pk = :pk"), {"pk": pk}
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def list_records(connection: AsyncConnection, table: RecordTable, query: ListQuery) -> str:

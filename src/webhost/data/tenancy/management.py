@@ -121,14 +121,14 @@ async def register_tenant(connection: AsyncConnection, tenant: Tenant) -> bool:
         ),
         {"id": tenant.id, "name": tenant.name},
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def unregister_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -> bool:
     result = await connection.execute(
         text(f"DELETE FROM {CATALOGUE_SCHEMA}.tenants WHERE id = :id"), {"id": tenant_id}
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def tenant_is_registered(connection: AsyncConnection, tenant_id: uuid.UUID) -> bool:

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.support.factories import PASSWORD, Customer, unique_email
+from tests.support.platform import PlatformThread
+
+SignUp = Callable[..., Customer]
+
+
+def test_signup_returns_organization_deployment_and_a_session(signup: SignUp) -> None:
+    customer = signup(organization="Fleet Wizards GmbH")
+    assert customer.organization["name"] == "Fleet Wizards GmbH"
+    assert customer.organization["slug"].startswith("fleet-wizards-gmbh")
+    assert customer.deployment["plan"] == "hobby"
+    me = customer.client.get("/api/me").json()
+    assert me["account"]["email"] == customer.email
+    assert [o["id"] for o in me["organizations"]] == [customer.organization["id"]]
+
+
+def test_login_logout_round_trip(platform: PlatformThread, signup: SignUp) -> None:
+    customer = signup()
+    login = httpx.post(
+        f"{platform.control_url}/api/login",
+        json={"email": customer.email.upper(), "password": PASSWORD},
+    )
+    assert login.status_code == 200
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert httpx.get(f"{platform.control_url}/api/me", headers=headers).status_code == 200
+    assert httpx.post(f"{platform.control_url}/api/logout", headers=headers).status_code == 204
+    after = httpx.get(f"{platform.control_url}/api/me", headers=headers)
+    assert after.status_code == 401
+    assert "log in again" in after.json()["error"]["message"]
+
+
+def test_wrong_passwords_and_unknown_emails_read_the_same(
+    platform: PlatformThread, signup: SignUp
+) -> None:
+    customer = signup()
+    for email, password in [(customer.email, "wrong password"), (unique_email(), PASSWORD)]:
+        response = httpx.post(
+            f"{platform.control_url}/api/login", json={"email": email, "password": password}
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["message"] == "invalid email or password"
+
+
+def test_an_email_signs_up_once(platform: PlatformThread, signup: SignUp) -> None:
+    customer = signup()
+    again = httpx.post(
+        f"{platform.control_url}/api/signup",
+        json={
+            "email": customer.email,
+            "password": PASSWORD,
+            "name": "Again",
+            "organization": "Again",
+            "plan": "hobby",
+        },
+    )
+    assert again.status_code == 409
+    assert "already exists" in again.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "problem"),
+    [
+        ({"email": "not-an-email"}, 422, "email"),
+        ({"password": "short"}, 422, "password"),
+        ({"plan": "platinum"}, 422, "unknown plan 'platinum'"),
+        ({"plan": 7}, 422, "plan"),
+        ({"organization": ""}, 422, "organization"),
+        ({"extra": "field"}, 422, "extra"),
+    ],
+)
+def test_bad_signups_name_the_problem(
+    platform: PlatformThread, change: dict[str, object], status: int, problem: str
+) -> None:
+    body = {
+        "email": unique_email(),
+        "password": PASSWORD,
+        "name": "Ada",
+        "organization": "Engines",
+        "plan": "hobby",
+    } | change
+    response = httpx.post(f"{platform.control_url}/api/signup", json=body)
+    assert response.status_code == status, response.text
+    assert problem in response.json()["error"]["message"]
+
+
+def test_malformed_json_and_oversized_bodies(platform: PlatformThread) -> None:
+    broken = httpx.post(
+        f"{platform.control_url}/api/signup",
+        content=b'{"email": ',
+        headers={"content-type": "application/json"},
+    )
+    assert broken.status_code == 400
+    assert "not valid JSON" in broken.json()["error"]["message"]
+    huge = httpx.post(f"{platform.control_url}/api/signup", json={"name": "x" * 100_000})
+    assert huge.status_code == 413
+
+
+def test_protected_routes_need_a_session(platform: PlatformThread) -> None:
+    for path in ["/api/me", "/api/keys", "/api/deployments"]:
+        response = httpx.get(f"{platform.control_url}{path}")
+        assert response.status_code == 401
+        assert "log in first" in response.json()["error"]["message"]
+    forged = httpx.get(
+        f"{platform.control_url}/api/me", headers={"Authorization": "Bearer whs_sess_forged"}
+    )
+    assert forged.status_code == 401

@@ -1,0 +1,45 @@
+"""Look at what provisioning left on the PostgreSQL server and on this machine."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import psutil
+
+from webhost.db import admin
+from webhost.db.urls import PostgresURL
+
+
+def query(url: PostgresURL, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    async def run() -> list[tuple[Any, ...]]:
+        connection = await admin.connect(url)
+        try:
+            return [tuple(row) for row in await connection.fetch(sql, *args)]
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+def roles_named(server: PostgresURL, prefix: str) -> list[str]:
+    rows = query(server, "SELECT rolname FROM pg_roles WHERE rolname LIKE $1 || '%'", prefix)
+    return sorted(row[0] for row in rows)
+
+
+def databases_named(server: PostgresURL, name: str) -> int:
+    return len(query(server, "SELECT 1 FROM pg_database WHERE datname = $1", name))
+
+
+def schemas_named(database: PostgresURL, name: str) -> int:
+    return len(query(database, "SELECT 1 FROM pg_namespace WHERE nspname = $1", name))
+
+
+def dataplane_ports() -> list[int]:
+    """Ports of every running dedicated data-plane process (one entry per process)."""
+    ports = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = process.info["cmdline"] or []
+        if "dataplane" in command and "webhost" in " ".join(command) and "--port" in command:
+            ports.append(int(command[command.index("--port") + 1]))
+    return ports

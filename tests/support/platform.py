@@ -1,0 +1,121 @@
+"""The whole platform (control plane, shared data plane, worker, supervisor) in a thread.
+
+It runs exactly what ``webhost up`` runs, against a fresh control database on the test
+server, on ports the OS picks; tests drive it over HTTP like any customer would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from webhost.config import Settings
+from webhost.db.urls import PostgresURL
+from webhost.runtime import Components, Runtime
+
+
+def platform_settings(database: PostgresURL, data_dir: Path, **overrides: Any) -> Settings:
+    first_port = random.randrange(20_000, 60_000, 100)
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database.for_libpq(),
+        "port": 0,
+        "data_port": 0,
+        "dedicated_ports": f"{first_port}-{first_port + 99}",
+        "worker_heartbeat_seconds": 0.5,
+        "stalled_job_seconds": 3.0,
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class PlatformThread:
+    def __init__(self, settings: Settings, components: Components | None = None) -> None:
+        self.settings = settings
+        self.components = components
+        self.runtime: Runtime | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def control_url(self) -> str:
+        assert self.runtime is not None
+        return self.runtime.settings.control_url
+
+    @property
+    def data_url(self) -> str:
+        assert self.runtime is not None
+        return self.runtime.settings.shared_plane_url
+
+    def start(self, timeout: float = 120) -> PlatformThread:
+        self._thread = threading.Thread(target=self._main, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("platform did not start")
+        if self._error is not None:
+            raise RuntimeError("platform failed to start") from self._error
+        return self
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.runtime = Runtime(self.settings, self.components)
+        try:
+            await self.runtime.start()
+            self._ready.set()
+            await self.runtime.wait()
+        finally:
+            await self.runtime.stop()
+
+    def call(self, coroutine_factory: Callable[[], Any], timeout: float = 60) -> Any:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine_factory(), self._loop).result(timeout)
+
+    def stop(self, timeout: float = 60) -> None:
+        if self.runtime is not None and self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self.runtime.request_stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError("platform did not stop")
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 60, interval: float = 0.2, what: str = ""
+) -> Any:
+    """Poll until the predicate returns something truthy; its value is returned."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what or predicate}: last value {last!r}")
+
+
+def wait_for_deployment(
+    client: httpx.Client, deployment_id: str, *, status: str = "active", timeout: float = 90
+) -> dict[str, Any]:
+    def current() -> dict[str, Any] | None:
+        body: dict[str, Any] = client.get(f"/api/deployments/{deployment_id}").json()
+        return body if body["status"] == status else None
+
+    result: dict[str, Any] = wait_for(current, timeout=timeout, what=f"deployment {status}")
+    return result

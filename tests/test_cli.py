@@ -1,0 +1,127 @@
+"""`webhost up` as a user runs it: embedded PostgreSQL, everything kept across restarts."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.clients import api_client
+from tests.support.factories import PASSWORD, create_key, sign_up
+from tests.support.inspect import dataplane_ports
+from tests.support.platform import wait_for, wait_for_deployment
+from tests.support.servers import free_port
+
+
+@contextmanager
+def webhost_up(data_dir: Path, port: int, data_port: int, first_dedicated: int) -> Iterator[str]:
+    """Run `webhost up` until the block ends, then stop it with Ctrl-C (SIGINT)."""
+    output = data_dir.parent / f"up-{port}.log"
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "webhost",
+                "up",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(port),
+                "--data-port",
+                str(data_port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
+            | {
+                "WEBHOST_DEDICATED_PORTS": f"{first_dedicated}-{first_dedicated + 9}",
+                "COLUMNS": "200",
+            },
+        )
+    try:
+        wait_for(
+            lambda: "Press Ctrl-C" in output.read_text() or process.poll() is not None,
+            timeout=120,
+            what="webhost up to start",
+        )
+        assert process.poll() is None, output.read_text()
+        yield output.read_text()
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(60)
+        text = output.read_text()
+    assert code == 0, text
+    assert "stopped cleanly" in text
+
+
+@pytest.mark.slow
+def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="whup-", dir="/tmp")) / "data"
+    port, data_port = free_port(), free_port()
+    first_dedicated = random.randrange(30_000, 60_000, 10)
+    control = f"http://127.0.0.1:{port}"
+    with webhost_up(data_dir, port, data_port, first_dedicated) as banner:
+        assert f"Dashboard            {control}" in banner or control in banner
+        link = re.search(r"/login/once/(whs_once_\w+)", banner)
+        assert link is not None
+        assert (data_dir / "postgres" / "PG_VERSION").exists()
+        shared = sign_up(control, plan="hobby")
+        dedicated = sign_up(control, plan="starter")
+        urls = {}
+        keys = {}
+        for name, customer in (("shared", shared), ("dedicated", dedicated)):
+            with customer.client:
+                deployment = wait_for_deployment(customer.client, customer.deployment["id"])
+                urls[name] = deployment["api_url"]
+                keys[name] = create_key(customer)["key"]
+            with api_client(urls[name], keys[name]) as data:
+                data.put("/v1/collections/trips", json={"schema": "++id, vehicle"})
+                data.post("/v1/collections/trips/records", json={"vehicle": "TRK-001"})
+        assert urls["dedicated"] == f"http://127.0.0.1:{first_dedicated}"
+        assert first_dedicated in dataplane_ports()
+
+    assert first_dedicated not in dataplane_ports()
+    with webhost_up(data_dir, port, data_port, first_dedicated):
+        login = httpx.post(
+            f"{control}/api/login", json={"email": shared.email, "password": PASSWORD}
+        )
+        assert login.status_code == 200
+        for name in ("shared", "dedicated"):
+            with api_client(urls[name], keys[name]) as data:
+                records = wait_for(
+                    lambda data=data: _records(data), timeout=60, what=f"{name} data plane back"
+                )
+                assert [record["vehicle"] for record in records] == ["TRK-001"]
+
+
+def _records(data: httpx.Client) -> list[dict[str, object]] | None:
+    try:
+        response = data.get("/v1/collections/trips/records")
+    except httpx.HTTPError:
+        return None
+    return response.json() if response.status_code == 200 else None
+
+
+def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "webhost", "plans"],
+        env=os.environ | {"DATABASE_URL": "mysql://nope"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["error: DATABASE_URL must start with postgresql://"]
+    assert "Traceback" not in result.stdout + result.stderr
