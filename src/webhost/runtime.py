@@ -26,6 +26,7 @@ from webhost.platform import Platform
 log = structlog.get_logger(__name__)
 
 WORKER_SHUTDOWN_SECONDS = 30.0
+HTTP_SHUTDOWN_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ class Components:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # an explicit IPPROTO_TCP makes asyncio set TCP_NODELAY on accepted connections; without it
+    # every keep-alive response waits ~40 ms for a delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -100,7 +103,13 @@ class Runtime:
 
     def _serve(self, app: Any, sock: socket.socket) -> None:
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", proxy_headers=True, access_log=False
+            app,
+            log_level="warning",
+            lifespan="on",
+            proxy_headers=True,
+            access_log=False,
+            # open event streams (the dashboard's live status) would otherwise hold shutdown
+            timeout_graceful_shutdown=HTTP_SHUTDOWN_SECONDS,
         )
         server = uvicorn.Server(config)
         self._servers.append(server)

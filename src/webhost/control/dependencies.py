@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts import service as accounts
@@ -47,7 +48,15 @@ def request_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-async def get_account(request: Request, session: SessionDep) -> Account:
+# documents the scheme in OpenAPI; request_token also accepts the dashboard's cookie
+session_scheme = HTTPBearer(
+    auto_error=False, scheme_name="Session", description="A session token from POST /api/login"
+)
+
+
+async def get_account(
+    request: Request, session: SessionDep, _scheme: Annotated[object, Depends(session_scheme)]
+) -> Account:
     token = request_token(request)
     if token is None:
         raise Unauthorized(

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.plane import Caller, DataPlane
@@ -27,8 +28,16 @@ def bearer_token(authorization: str | None) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" else None
 
 
-async def get_caller(request: Request, plane: PlaneDep) -> Caller:
-    return await plane.authenticate(bearer_token(request.headers.get("authorization")))
+api_key_scheme = HTTPBearer(
+    auto_error=False, scheme_name="ApiKey", description="An API key: whs_live_..."
+)
+
+
+async def get_caller(
+    plane: PlaneDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+) -> Caller:
+    return await plane.authenticate(credentials.credentials if credentials else None)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
