@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from webhost.config import Settings
-from webhost.errors import ConfigurationError, WebHostError
+from webhost.errors import WebHostError
 from webhost.log_config import configure_logging
 
 app = typer.Typer(
@@ -42,8 +43,13 @@ def _settings(**overrides: Any) -> Settings:
     values = {name: value for name, value in overrides.items() if value is not None}
     try:
         settings = Settings(**values)
-    except ValueError as exc:
-        raise ConfigurationError(f"invalid settings: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        errors.print(f"[red]error:[/red] invalid settings: {problems}", highlight=False)
+        raise typer.Exit(1) from None
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
@@ -63,15 +69,17 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             return runner.run(coroutine_factory())  # type: ignore[arg-type]
     except WebHostError as exc:
-        errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
     except KeyboardInterrupt:
         errors.print("interrupted")
     except Exception as exc:
         if os.environ.get("WEBHOST_DEBUG"):
             raise
+        summary = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         errors.print(
-            f"[red]error:[/red] {type(exc).__name__}: {exc} (set WEBHOST_DEBUG=1 for details)",
+            f"[red]error:[/red] {type(exc).__name__}: {summary} (WEBHOST_DEBUG=1 shows details)",
             highlight=False,
+            soft_wrap=True,
         )
     raise typer.Exit(1)
 

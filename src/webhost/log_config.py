@@ -7,6 +7,14 @@ import logging
 import structlog
 
 
+class _DenialResponseNoise(logging.Filter):
+    """uvicorn's websockets-sansio protocol reports a handshake refused with an HTTP response
+    (our 401/400 for bad keys and names) as an incomplete handshake; it is not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing handshake."
+
+
 def configure_logging(level: str = "info", fmt: str = "console") -> None:
     numeric = logging.getLevelName(level.upper())
     renderer: structlog.typing.Processor = (
@@ -28,3 +36,4 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     logging.basicConfig(
         level=max(numeric, logging.WARNING), format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("uvicorn.error").addFilter(_DenialResponseNoise())

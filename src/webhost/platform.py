@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import procrastinate
 import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from webhost.config import Settings
@@ -59,9 +60,13 @@ class Platform:
             if migrate_schema:
                 async with engine.begin() as connection:
                     await migrate.upgrade(connection, migrate.CONTROL)
-        except OSError as exc:
+        except (OSError, DBAPIError) as exc:
             await engine.dispose()
-            raise ConfigurationError(f"cannot reach PostgreSQL at {control.redacted()}") from exc
+            reason = exc.orig if isinstance(exc, DBAPIError) else exc
+            detail = str(reason).strip().splitlines()[0] if str(reason).strip() else ""
+            raise ConfigurationError(
+                f"cannot use PostgreSQL at {control.redacted()}: {detail or type(reason).__name__}"
+            ) from exc
         secret_box = SecretBox(_secret_key(settings))
         platform = cls(
             settings=settings,

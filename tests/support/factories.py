@@ -73,7 +73,9 @@ def operator_login_link(platform: PlatformThread) -> str:
 
 def operator_client(platform: PlatformThread) -> httpx.Client:
     """Follow the one-time link like a browser; the session cookie authenticates the client."""
-    client = httpx.Client(base_url=platform.control_url, timeout=30)
-    response = client.get(operator_login_link(platform), follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client
+    with httpx.Client(base_url=platform.control_url, timeout=30) as browser:
+        response = browser.get(operator_login_link(platform), follow_redirects=False)
+        assert response.status_code == 303, response.text
+        cookies = browser.cookies
+    # a fresh client, so callers can use it as a context manager
+    return httpx.Client(base_url=platform.control_url, timeout=30, cookies=cookies)

@@ -18,6 +18,7 @@ def create_engine(url: PostgresURL, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,  # errors must not carry record contents or credentials into logs
     )
 
 

@@ -6,6 +6,10 @@ Three migration trees share this runner: the control database, the data-plane ca
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from alembic import command, context
@@ -17,6 +21,21 @@ from sqlalchemy.util import await_only
 CONTROL = "webhost.db:migrations/control"
 DATAPLANE = "webhost.data.tenancy:migrations/dataplane"
 TENANT = "webhost.data.tenancy:migrations/tenant"
+
+
+# Alembic keeps the running migration's context in module globals (alembic.context, alembic.op),
+# so two migrations at once in one process, even on one event loop, corrupt each other
+_ALEMBIC_IN_USE = threading.Lock()
+
+
+@asynccontextmanager
+async def _one_migration_at_a_time() -> AsyncIterator[None]:
+    while not _ALEMBIC_IN_USE.acquire(blocking=False):  # noqa: ASYNC110 - a thread lock
+        await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        _ALEMBIC_IN_USE.release()
 
 
 def _config(location: str, connection: Connection, version_table_schema: str | None) -> Config:
@@ -43,21 +62,8 @@ async def upgrade(
     def _run(sync_connection: Connection) -> None:
         command.upgrade(_config(location, sync_connection, version_table_schema), revision)
 
-    await connection.run_sync(_run)
-
-
-async def current_revision(
-    connection: AsyncConnection, location: str, *, version_table_schema: str | None = None
-) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    def _read(sync_connection: Connection) -> str | None:
-        options: dict[str, Any] = {}
-        if version_table_schema:
-            options["version_table_schema"] = version_table_schema
-        return MigrationContext.configure(sync_connection, opts=options).get_current_revision()
-
-    return await connection.run_sync(_read)
+    async with _one_migration_at_a_time():
+        await connection.run_sync(_run)
 
 
 def run_env(target_metadata: MetaData | None) -> None:

@@ -7,14 +7,11 @@ from starlette.websockets import WebSocketState
 
 from webhost.data.plane import DataPlane
 from webhost.data.tenancy.dependencies import bearer_token
+from webhost.data.yjs.connection import CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED
 from webhost.data.yjs.naming import validate_document_name
 from webhost.errors import InvalidInput, Unauthorized
 
 router = APIRouter(tags=["yjs"])
-
-# application close codes (4000-4999), in the spirit of HTTP statuses
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_INVALID_NAME = 4400
 
 
 @router.websocket("/yjs/{document:path}")
@@ -31,7 +28,7 @@ async def yjs_document(websocket: WebSocket, document: str) -> None:
     try:
         name = validate_document_name(document)
     except InvalidInput as exc:
-        await _refuse(websocket, 400, CLOSE_INVALID_NAME, exc.message)
+        await _refuse(websocket, 400, CLOSE_BAD_MESSAGE, exc.message)
         return
     await plane.rooms.serve(websocket, caller, name)
 

@@ -184,6 +184,16 @@ def decode_state_vector(data: bytes) -> dict[int, int]:
     return clocks
 
 
+def claims_plausible_size(update: bytes) -> bool:
+    """yrs reserves room for as many clients as an update's first varuint claims before it
+    reads any of them, so five bytes could cost half a gigabyte; each client takes 3+ bytes."""
+    try:
+        clients = _Reader(update).var_uint("update client count")
+    except ProtocolError:
+        return False
+    return clients * 3 <= len(update)
+
+
 def _var_bytes(data: bytes) -> bytes:
     return write_var_uint(len(data)) + data
 

@@ -1,0 +1,46 @@
+"""Awareness (presence: cursors, user names) of one room, with the rules of y-protocols.
+
+The server holds no state of its own; it keeps the latest state of every client so that
+newcomers and query-awareness requests can be answered, and so that the states announced over
+a socket can be retracted when that socket goes away.
+"""
+
+from __future__ import annotations
+
+from webhost.data.yjs.protocol import AwarenessState
+
+_REMOVED = "null"
+
+
+class AwarenessTable:
+    def __init__(self) -> None:
+        # clocks are kept after a removal so that a late, older state cannot resurrect a client
+        self._latest: dict[int, AwarenessState] = {}
+
+    def apply(self, states: tuple[AwarenessState, ...]) -> list[AwarenessState]:
+        """Record newer states; returns those that changed something, to pass on."""
+        changed = []
+        for incoming in states:
+            current = self._latest.get(incoming.client_id)
+            clock = 0 if current is None else current.clock
+            present = current is not None and not current.is_removal
+            if clock < incoming.clock or (clock == incoming.clock and incoming.is_removal):
+                self._latest[incoming.client_id] = incoming
+                if present or not incoming.is_removal:
+                    changed.append(incoming)
+        return changed
+
+    def present(self) -> list[AwarenessState]:
+        return [state for state in self._latest.values() if not state.is_removal]
+
+    def remove(self, client_ids: set[int]) -> list[AwarenessState]:
+        """Retract clients that left without saying so, as the reference server does."""
+        removed = []
+        for client_id in sorted(client_ids):
+            current = self._latest.get(client_id)
+            if current is None or current.is_removal:
+                continue
+            gone = AwarenessState(client_id, current.clock + 1, _REMOVED)
+            self._latest[client_id] = gone
+            removed.append(gone)
+        return removed

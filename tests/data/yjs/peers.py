@@ -1,0 +1,135 @@
+"""A y-websocket client assembled from pycrdt and a plain WebSocket, for tests that need to see
+or forge individual frames. It decodes with pycrdt, not with the server's own parser."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from pycrdt import (
+    Decoder,
+    Doc,
+    Text,
+    YMessageType,
+    YSyncMessageType,
+    create_awareness_message,
+    create_sync_message,
+    create_update_message,
+    write_message,
+    write_var_uint,
+)
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.data.yjs.documents import append_text
+from tests.support.node import wait_until
+
+QUERY_AWARENESS = bytes([3])
+
+
+def document_url(ws_url: str, document: str, api_key: str | None) -> str:
+    """Any document name, percent-encoded as a path segment, as a careful client would send it."""
+    url = f"{ws_url}/yjs/{quote(document, safe='')}"
+    return f"{url}?token={quote(api_key, safe='')}" if api_key else url
+
+
+def awareness_message(client_id: int, clock: int, state: Any) -> bytes:
+    encoded = json.dumps(state).encode()
+    payload = write_var_uint(1) + write_var_uint(client_id) + write_var_uint(clock)
+    payload += write_var_uint(len(encoded)) + encoded
+    return create_awareness_message(payload)
+
+
+class WirePeer:
+    def __init__(self, socket: ClientConnection, doc: Doc[Any]) -> None:
+        self.socket = socket
+        self.doc = doc
+        self.synced = False
+        self.awareness: dict[int, tuple[int, Any]] = {}
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    @classmethod
+    def connect(
+        cls, ws_url: str, document: str, api_key: str | None, *, doc: Doc[Any] | None = None
+    ) -> WirePeer:
+        """Connect with a fresh document, or with the one a previous connection left behind."""
+        opening = connect(document_url(ws_url, document, api_key), proxy=None, open_timeout=20)
+        # entered by hand: the peer owns the socket and closes it in close()
+        peer = cls(opening.__enter__(), Doc() if doc is None else doc)
+        peer.send(create_sync_message(peer.doc))
+        return peer
+
+    @property
+    def text(self) -> str:
+        return self.shared_text("text")
+
+    def shared_text(self, root: str) -> str:
+        return str(self.doc.get(root, type=Text))
+
+    def send(self, frame: bytes) -> None:
+        self.socket.send(frame)
+
+    def insert(self, value: str, *, root: str = "text") -> None:
+        """Append to a shared text and send the update, as y-websocket does for local edits."""
+        self.send(create_update_message(append_text(self.doc, value, root=root)))
+
+    def share(self, update: bytes) -> None:
+        """Apply an update made elsewhere and pass it on, as if it had been edited here."""
+        self.doc.apply_update(update)
+        self.send(create_update_message(update))
+
+    def pump(self) -> WirePeer:
+        """Handle whatever the server has sent so far."""
+        while self.close_code is None:
+            try:
+                frame = self.socket.recv(timeout=0.02)
+            except TimeoutError:
+                break
+            except ConnectionClosed as closed:
+                self.close_code = closed.rcvd.code if closed.rcvd else 1006
+                self.close_reason = closed.rcvd.reason if closed.rcvd else ""
+                break
+            assert isinstance(frame, bytes)
+            self._handle(frame)
+        return self
+
+    def _handle(self, frame: bytes) -> None:
+        if frame[0] == YMessageType.SYNC:
+            payload = Decoder(frame[2:]).read_message()
+            assert payload is not None
+            if frame[1] == YSyncMessageType.SYNC_STEP1:
+                reply = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP2])
+                self.send(reply + write_message(self.doc.get_update(payload)))
+            else:
+                self.doc.apply_update(payload)
+                self.synced = self.synced or frame[1] == YSyncMessageType.SYNC_STEP2
+        elif frame[0] == YMessageType.AWARENESS:
+            message = Decoder(frame[1:]).read_message()
+            assert message is not None
+            decoder = Decoder(message)
+            for _ in range(decoder.read_var_uint()):
+                client_id, clock = decoder.read_var_uint(), decoder.read_var_uint()
+                self.awareness[client_id] = (clock, json.loads(decoder.read_var_string()))
+
+    def wait_text(self, expected: str) -> None:
+        wait_until(lambda: self.pump().text == expected, message=f"text {expected!r}")
+
+    def wait_synced(self) -> WirePeer:
+        wait_until(lambda: self.pump().synced, message="sync step 2")
+        return self
+
+    def wait_closed(self) -> int:
+        wait_until(lambda: self.pump().close_code is not None, message="socket closed")
+        assert self.close_code is not None
+        return self.close_code
+
+    def close(self) -> None:
+        self.socket.close()
+
+    def __enter__(self) -> WirePeer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
