@@ -19,6 +19,7 @@ import pytest
 from tests.support.clients import api_client
 from tests.support.factories import PASSWORD, create_key, sign_up
 from tests.support.inspect import dataplane_ports
+from tests.support.node import YjsNodeClient
 from tests.support.platform import wait_for, wait_for_deployment
 from tests.support.servers import free_port
 
@@ -88,6 +89,19 @@ def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
             with api_client(urls[name], keys[name]) as data:
                 data.put("/v1/collections/trips", json={"schema": "++id, vehicle"})
                 data.post("/v1/collections/trips/records", json={"vehicle": "TRK-001"})
+            sync_url = "ws" + urls[name].removeprefix("http")
+            with (
+                YjsNodeClient(sync_url, "route-plan", keys[name]) as writer,
+                YjsNodeClient(sync_url, "route-plan", keys[name]) as witness,
+            ):
+                writer.wait_synced()
+                writer.call("insert", value=f"depot -> {name} customer")
+                writer.call("set", key="driver", value="Grace")
+                # the server stores an update before it relays it: seen by the witness = kept
+                wait_for(
+                    lambda w=witness: w.snapshot()["map"] == {"driver": "Grace"},
+                    what="update relayed",
+                )
         assert urls["dedicated"] == f"http://127.0.0.1:{first_dedicated}"
         assert first_dedicated in dataplane_ports()
 
@@ -103,6 +117,12 @@ def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
                     lambda data=data: _records(data), timeout=60, what=f"{name} data plane back"
                 )
                 assert [record["vehicle"] for record in records] == ["TRK-001"]
+            sync_url = "ws" + urls[name].removeprefix("http")
+            with YjsNodeClient(sync_url, "route-plan", keys[name]) as reader:
+                reader.wait_synced()
+                state = reader.snapshot()
+                assert state["text"] == f"depot -> {name} customer"
+                assert state["map"] == {"driver": "Grace"}
 
 
 def _records(data: httpx.Client) -> list[dict[str, object]] | None:
