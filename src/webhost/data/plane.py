@@ -7,6 +7,7 @@ pinned to a single tenant and refuses keys of any other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from webhost.security.tokens import digest_matches
 log = structlog.get_logger(__name__)
 
 REVOCATION_CHANNEL = "webhost_key_revoked"
+REVOCATION_RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -52,22 +54,52 @@ class DataPlane:
         self.max_body_bytes = max_body_bytes
         self.engine: AsyncEngine = create_engine(database_url, pool_size=pool_size)
         self.rooms = RoomRegistry(self.engine, compact_after=yjs_compact_after)
-        self._listener: asyncpg.Connection | None = None
+        self._revocations: asyncio.Task[None] | None = None
+        self._disconnects: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        """Listen for key revocations so open sockets using a revoked key are closed at once."""
-        self._listener = await admin.connect(self.database_url)
-        await self._listener.add_listener(REVOCATION_CHANNEL, self._on_revocation)
+        self._revocations = asyncio.create_task(self._follow_revocations(), name="revocations")
 
     async def close(self) -> None:
+        if self._revocations is not None:
+            self._revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._revocations
         await self.rooms.close()
-        if self._listener is not None:
-            await self._listener.close()
-            self._listener = None
         await self.engine.dispose()
 
+    async def _follow_revocations(self) -> None:
+        """Close open sockets of revoked keys at once; re-subscribes if the connection drops."""
+        while True:
+            listener: asyncpg.Connection | None = None
+            try:
+                listener = await admin.connect(self.database_url)
+                lost = asyncio.Event()
+                listener.add_termination_listener(lambda _connection, lost=lost: lost.set())
+                await listener.add_listener(REVOCATION_CHANNEL, self._on_revocation)
+                # keys revoked while nobody was listening
+                await self._disconnect_revoked(self.rooms.connected_key_prefixes())
+                await lost.wait()
+                log.warning("lost the key revocation listener; reconnecting")
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("key revocation listener unavailable", error=str(exc))
+            finally:
+                if listener is not None and not listener.is_closed():
+                    await listener.close()
+            await asyncio.sleep(REVOCATION_RETRY_SECONDS)
+
+    async def _disconnect_revoked(self, prefixes: set[str]) -> None:
+        if not prefixes:
+            return
+        async with self.engine.connect() as connection:
+            revoked = await repository.revoked_prefixes(connection, sorted(prefixes))
+        for prefix in revoked:
+            await self.rooms.disconnect_key(prefix)
+
     def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: object) -> None:
-        asyncio.get_running_loop().create_task(self.rooms.disconnect_key(str(prefix)))
+        task = asyncio.get_running_loop().create_task(self.rooms.disconnect_key(str(prefix)))
+        self._disconnects.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._disconnects.discard)
 
     async def authenticate(self, raw_key: str | None) -> Caller:
         """Resolve an API key to its tenant; every failure reads the same to the caller."""

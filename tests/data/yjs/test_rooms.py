@@ -19,6 +19,7 @@ from tests.data.yjs.storage import (
     refusing_updates,
 )
 from tests.support.database import ProvisionedTenant, add_key, revoke_key
+from tests.support.inspect import query
 from tests.support.node import wait_until
 from tests.support.servers import ServedApp
 from webhost.db.urls import PostgresURL
@@ -299,3 +300,19 @@ def test_an_update_that_cannot_be_stored_is_not_applied_and_comes_back_on_reconn
         with again.wait_synced():
             reader.wait_text("stored unstored")
         assert reader.pump().close_code is None
+
+
+def test_a_revocation_missed_while_the_listener_was_down_still_disconnects(
+    data_server: ServedApp, dataplane_database: PostgresURL, tenant: ProvisionedTenant
+) -> None:
+    key, prefix = add_key(dataplane_database, tenant.tenant)
+    with connected(data_server, "listener-outage", key) as peer:
+        terminated = query(
+            dataplane_database,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        assert terminated
+        # committed while no data plane listens: the notification itself is lost
+        revoke_key(dataplane_database, prefix)
+        assert peer.wait_closed() == 4401

@@ -79,6 +79,14 @@ class RoomRegistry:
                 self._leave(room, connection)
             await connection.finish()
 
+    def connected_key_prefixes(self) -> set[str]:
+        """The API keys open sockets authenticated with."""
+        return {
+            connection.key_prefix
+            for room in self._rooms.values()
+            for connection in room.connections
+        }
+
     async def disconnect_key(self, prefix: str) -> None:
         self._revoked[prefix] = None
         while len(self._revoked) > REMEMBERED_REVOCATIONS:
