@@ -26,7 +26,7 @@ from webhost.platform import Platform
 log = structlog.get_logger(__name__)
 
 WORKER_SHUTDOWN_SECONDS = 30.0
-HTTP_SHUTDOWN_SECONDS = 5.0
+HTTP_SHUTDOWN_SECONDS = 5
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,12 @@ def schemas_named(database: PostgresURL, name: str) -> int:
     return len(query(database, "SELECT 1 FROM pg_namespace WHERE nspname = $1", name))
 
 
-def dataplane_ports() -> list[int]:
-    """Ports of every running dedicated data-plane process (one entry per process)."""
-    ports = []
+def dataplane_pids() -> dict[int, list[int]]:
+    """Running dedicated data-plane processes: port -> process ids (more than one is a bug)."""
+    found: dict[int, list[int]] = {}
     for process in psutil.process_iter(["cmdline"]):
         command = process.info["cmdline"] or []
         if "dataplane" in command and "webhost" in " ".join(command) and "--port" in command:
-            ports.append(int(command[command.index("--port") + 1]))
-    return ports
+            port = int(command[command.index("--port") + 1])
+            found.setdefault(port, []).append(process.pid)
+    return found

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from webhost.control.accounts.endpoints import router as accounts_router
+from webhost.control.dashboard.endpoints import router as dashboard_router
+from webhost.control.dashboard.rendering import STATIC_DIRECTORY
 from webhost.control.deployments.endpoints import router as deployments_router
 from webhost.control.keys.endpoints import router as keys_router
 from webhost.control.plans.endpoints import router as plans_router
@@ -29,8 +32,15 @@ def create_control_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
     install_error_handlers(app)
-    for router in (accounts_router, plans_router, deployments_router, keys_router):
+    for router in (
+        accounts_router,
+        plans_router,
+        deployments_router,
+        keys_router,
+        dashboard_router,
+    ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static")
 
     @app.get("/api/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -15,7 +15,7 @@ from tests.support.database import create_fresh_database
 from tests.support.factories import sign_up
 from tests.support.inspect import (
     databases_named,
-    dataplane_ports,
+    dataplane_pids,
     query,
     roles_named,
     schemas_named,
@@ -72,7 +72,7 @@ def test_a_step_failing_for_good_rolls_everything_back(
     assert query(shared, "SELECT 1 FROM webhost_dataplane.tenants WHERE name = $1", name) == []
     assert databases_named(postgres_server, f"wh_{name}") == 0
     assert query(control, "SELECT port FROM local_processes") == []
-    assert not set(dataplane_ports()) & set(failing_platform.settings.dedicated_port_range)
+    assert not set(dataplane_pids()) & set(failing_platform.settings.dedicated_port_range)
 
 
 @pytest.mark.slow
@@ -125,7 +125,7 @@ def test_a_worker_killed_mid_step_is_recovered_without_duplicates(
         assert query(dedicated, "SELECT count(*) FROM webhost_dataplane.tenants") == [(1,)]
         ports = query(database, "SELECT port FROM local_processes")
         assert len(ports) == 1
-        assert dataplane_ports().count(ports[0][0]) == 1
+        assert len(dataplane_pids()[ports[0][0]]) == 1
         jobs = query(database, "SELECT status::text FROM procrastinate_jobs")
         assert sorted(jobs) == [("succeeded",)]
     finally:

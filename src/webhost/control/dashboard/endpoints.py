@@ -1,0 +1,276 @@
+"""Dashboard routes: pages, forms and htmx fragments; the rules live in the domain services."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+from pydantic import ValidationError
+
+from webhost.control.accounts import service as accounts
+from webhost.control.accounts.schemas import LoginIn, SignupIn
+from webhost.control.accounts.service import SESSION_LIFETIME, IssuedToken
+from webhost.control.dashboard import views
+from webhost.control.dashboard.auth import (
+    BrowserAccountDep,
+    BrowserOperatorDep,
+    LoginRequired,
+    MaybeAccountDep,
+    end_session,
+    home_of,
+    logged_in_redirect,
+    session_token,
+)
+from webhost.control.dashboard.csrf import require_csrf
+from webhost.control.dashboard.events import deployment_events
+from webhost.control.dashboard.rendering import (
+    DashboardRoute,
+    is_htmx,
+    problem_of,
+    redirect,
+    render,
+    render_fragment,
+)
+from webhost.control.dependencies import PlatformDep, SessionDep
+from webhost.control.keys import service as keys
+from webhost.control.keys.schemas import KeyIn
+from webhost.errors import Unauthorized, WebHostError
+
+router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+CsrfChecked = [Depends(require_csrf)]
+STATUS_FRAGMENT = "partials/deployment_status.html"
+
+
+@router.get("/")
+async def landing(request: Request, session: SessionDep, account: MaybeAccountDep) -> Response:
+    if account is not None:
+        return redirect(request, home_of(account))
+    return render(request, "landing.html", {"plans": await views.public_plans(session)})
+
+
+@router.get("/signup")
+async def signup_form(
+    request: Request, session: SessionDep, account: MaybeAccountDep, plan: str = ""
+) -> Response:
+    if account is not None:
+        return redirect(request, home_of(account))
+    return await _signup_page(request, session, {"plan": plan})
+
+
+async def _signup_page(
+    request: Request,
+    session: SessionDep,
+    form: dict[str, str],
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    plans = [plan for plan in await views.public_plans(session) if views.open_for_signup(plan)]
+    if not form.get("plan") and plans:
+        form["plan"] = plans[0].slug
+    return render(
+        request,
+        "signup.html",
+        {"plans": plans, "form": form, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.post("/signup", dependencies=CsrfChecked)
+async def signup(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    email: FormText = "",
+    password: FormText = "",
+    name: FormText = "",
+    organization: FormText = "",
+    plan: FormText = "",
+) -> Response:
+    form = {"email": email, "name": name, "organization": organization, "plan": plan}
+    try:
+        body = SignupIn(**form, password=password)
+        created = await accounts.signup(
+            session,
+            email=body.email,
+            password=body.password,
+            name=body.name,
+            organization_name=body.organization,
+            plan_slug=body.plan,
+            provider=platform.provider.name,
+        )
+    except (ValidationError, WebHostError) as error:
+        await session.rollback()
+        status_code, message = problem_of(error)
+        return await _signup_page(request, session, form, error=message, status_code=status_code)
+    issued = IssuedToken(created.session_token, datetime.now(UTC) + SESSION_LIFETIME)
+    return logged_in_redirect(request, issued, "/dashboard")
+
+
+@router.get("/login")
+async def login_form(request: Request, account: MaybeAccountDep) -> Response:
+    if account is not None:
+        return redirect(request, home_of(account))
+    return render(request, "login.html", {"form": {}})
+
+
+@router.post("/login", dependencies=CsrfChecked)
+async def login(
+    request: Request, session: SessionDep, email: FormText = "", password: FormText = ""
+) -> Response:
+    try:
+        body = LoginIn(email=email, password=password)
+        issued = await accounts.login(session, body.email, body.password)
+        account = await accounts.authenticate_session(session, issued.token)
+    except (ValidationError, WebHostError) as error:
+        await session.rollback()
+        status_code, message = problem_of(error)
+        return render(
+            request,
+            "login.html",
+            {"form": {"email": email}, "error": message},
+            status_code=status_code,
+        )
+    return logged_in_redirect(request, issued, home_of(account))
+
+
+@router.post("/logout", dependencies=CsrfChecked)
+async def logout(request: Request, session: SessionDep) -> Response:
+    token = session_token(request)
+    if token is not None:
+        await accounts.logout(session, token)
+    response = RedirectResponse("/", status_code=303)
+    end_session(request, response)
+    return response
+
+
+@router.get("/login/once/{token}")
+async def one_time_login(token: str, request: Request, session: SessionDep) -> Response:
+    """The link `webhost up` prints: it works once, then it is dead."""
+    try:
+        issued = await accounts.redeem_one_time_login(session, token)
+    except Unauthorized:
+        return render(request, "login_link_expired.html", status_code=401)
+    account = await accounts.authenticate_session(session, issued.token)
+    return logged_in_redirect(request, issued, home_of(account))
+
+
+@router.get("/dashboard")
+async def dashboard(
+    request: Request, account: BrowserAccountDep, session: SessionDep, organization_id: str = ""
+) -> Response:
+    chosen = views.parse_organization_id(organization_id)
+    page = await views.organization_page(session, account, chosen)
+    if page is None and account.is_operator:
+        return redirect(request, "/operator")
+    return render(request, "dashboard.html", {"account": account, "page": page})
+
+
+@router.get("/dashboard/deployments/{deployment_id}/status")
+async def deployment_status(
+    deployment_id: uuid.UUID, request: Request, account: BrowserAccountDep, session: SessionDep
+) -> Response:
+    state = await views.deployment_state(session, account, deployment_id)
+    return render(request, STATUS_FRAGMENT, {"deployment": state})
+
+
+@router.get("/dashboard/deployments/{deployment_id}/events")
+async def deployment_status_events(
+    deployment_id: uuid.UUID,
+    request: Request,
+    account: BrowserAccountDep,
+    session: SessionDep,
+    platform: PlatformDep,
+) -> StreamingResponse:
+    """``text/event-stream`` of the status fragment, sent whenever the deployment changes."""
+    await views.deployment_state(session, account, deployment_id)
+    token = session_token(request)
+    if token is None:
+        raise LoginRequired
+    stream = deployment_events(
+        request,
+        platform,
+        token,
+        deployment_id,
+        lambda state: render_fragment(STATUS_FRAGMENT, deployment=state),
+    )
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        # proxies must pass events through as they come
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/dashboard/keys", dependencies=CsrfChecked)
+async def create_key(
+    request: Request,
+    account: BrowserAccountDep,
+    session: SessionDep,
+    platform: PlatformDep,
+    name: FormText = "",
+    organization_id: FormText = "",
+) -> Response:
+    """The full key is rendered in this response only; WebHost keeps just its digest."""
+    organization = await accounts.resolve_organization(
+        session, account, views.parse_organization_id(organization_id)
+    )
+    try:
+        body = KeyIn(name=name)
+        key, full_key = await keys.create_key(
+            session,
+            platform.provider,
+            organization=organization,
+            created_by=account,
+            name=body.name,
+        )
+    except (ValidationError, WebHostError) as error:
+        await session.rollback()
+        status_code, message = problem_of(error)
+        if is_htmx(request):
+            return render(
+                request, "partials/form_error.html", {"message": message}, status_code=status_code
+            )
+        page = await views.organization_page(session, account, organization.id)
+        return render(
+            request,
+            "dashboard.html",
+            {"account": account, "page": page, "key_error": message},
+            status_code=status_code,
+        )
+    page = await views.organization_page(session, account, organization.id)
+    context = {"account": account, "page": page, "created": key, "full_key": full_key}
+    if is_htmx(request):
+        return render(request, "partials/key_created.html", context, status_code=201)
+    return render(request, "dashboard.html", context, status_code=201)
+
+
+@router.post("/dashboard/keys/{key_id}/revoke", dependencies=CsrfChecked)
+async def revoke_key(
+    key_id: uuid.UUID,
+    request: Request,
+    account: BrowserAccountDep,
+    session: SessionDep,
+    platform: PlatformDep,
+    organization_id: FormText = "",
+) -> Response:
+    organization = await accounts.resolve_organization(
+        session, account, views.parse_organization_id(organization_id)
+    )
+    key = await keys.revoke_key(
+        session, platform.provider, organization=organization, key_id=key_id
+    )
+    if is_htmx(request):
+        return render(request, "partials/key_row.html", {"key": key, "organization": organization})
+    return RedirectResponse(f"/dashboard?organization_id={organization.id}", status_code=303)
+
+
+@router.get("/operator")
+async def operator(request: Request, account: BrowserOperatorDep, session: SessionDep) -> Response:
+    page = await views.operator_page(session)
+    return render(request, "operator.html", {"account": account, "page": page})

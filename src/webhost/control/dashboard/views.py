@@ -1,0 +1,118 @@
+"""What each dashboard page shows, assembled from the domain services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.control.accounts import repository as accounts_repository
+from webhost.control.accounts import service as accounts
+from webhost.control.accounts.models import Account, Organization
+from webhost.control.deployments import repository as deployments_repository
+from webhost.control.deployments import service as deployments
+from webhost.control.deployments.models import DeploymentStatus
+from webhost.control.deployments.schemas import DeploymentOut
+from webhost.control.keys import service as keys
+from webhost.control.keys.models import ApiKey
+from webhost.control.plans import repository as plans_repository
+from webhost.control.plans.models import DeploymentMode, Plan
+from webhost.errors import BadRequest
+
+FINAL_STATUSES = frozenset(
+    {DeploymentStatus.ACTIVE, DeploymentStatus.FAILED, DeploymentStatus.DELETED}
+)
+
+
+@dataclass(frozen=True)
+class OrganizationPage:
+    organization: Organization
+    organizations: list[Organization]
+    deployments: list[DeploymentOut]
+    keys: list[ApiKey]
+
+    @property
+    def active_deployments(self) -> list[DeploymentOut]:
+        return [d for d in self.deployments if d.status == DeploymentStatus.ACTIVE]
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    deployment: DeploymentOut
+    organization_name: str
+
+
+@dataclass(frozen=True)
+class OperatorPage:
+    rows: list[OperatorRow]
+    plans: list[Plan]
+
+
+def parse_organization_id(value: str) -> uuid.UUID | None:
+    """Forms and links name the organization; blank means the account's first one."""
+    if not value.strip():
+        return None
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise BadRequest(f"not an organization id: {value!r}") from None
+
+
+async def public_plans(session: AsyncSession) -> list[Plan]:
+    return await plans_repository.list_plans(session)
+
+
+def open_for_signup(plan: Plan) -> bool:
+    """Self-hosted plans are listed but have nothing to provision."""
+    return plan.is_public and plan.mode != DeploymentMode.SELF_HOSTED
+
+
+async def organization_page(
+    session: AsyncSession, account: Account, organization_id: uuid.UUID | None
+) -> OrganizationPage | None:
+    """The chosen organization (the first one by default); None when the account has none."""
+    organizations = await accounts.organizations_of(session, account)
+    if organization_id is None and not organizations:
+        return None
+    organization = (
+        organizations[0]
+        if organization_id is None
+        else await accounts.resolve_organization(session, account, organization_id)
+    )
+    return OrganizationPage(
+        organization=organization,
+        organizations=organizations,
+        deployments=[
+            await deployments.describe(session, deployment)
+            for deployment in await deployments.live_deployments(session, organization.id)
+        ],
+        keys=await keys.list_keys(session, organization),
+    )
+
+
+async def deployment_state(
+    session: AsyncSession, account: Account, deployment_id: uuid.UUID
+) -> DeploymentOut:
+    deployment = await deployments.visible_deployment(session, account, deployment_id)
+    return await deployments.describe(session, deployment)
+
+
+async def operator_page(session: AsyncSession) -> OperatorPage:
+    rows: list[OperatorRow] = []
+    names: dict[uuid.UUID, str] = {}
+    for deployment in await deployments_repository.all_deployments(session):
+        if deployment.organization_id not in names:
+            organization = await accounts_repository.get_organization(
+                session, deployment.organization_id
+            )
+            names[deployment.organization_id] = organization.name if organization else "(deleted)"
+        rows.append(
+            OperatorRow(
+                deployment=await deployments.describe(session, deployment),
+                organization_name=names[deployment.organization_id],
+            )
+        )
+    return OperatorPage(
+        rows=rows, plans=await plans_repository.list_plans(session, include_hidden=True)
+    )
