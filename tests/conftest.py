@@ -11,12 +11,11 @@ import pytest
 from tests.support.database import (
     ProvisionedTenant,
     create_dataplane_database,
-    create_fresh_database,
     drop_run_databases,
     provision_tenant,
 )
 from tests.support.factories import Customer, sign_up
-from tests.support.platform import PlatformThread, platform_settings
+from tests.support.platform import PlatformThread, start_platform
 from tests.support.servers import ServedApp
 from webhost.data.app import create_data_app
 from webhost.data.plane import DataPlane
@@ -75,9 +74,7 @@ def platform(
     postgres_server: PostgresURL, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PlatformThread]:
     """The platform as `webhost up` runs it, shared by the tests of a session."""
-    database = create_fresh_database(postgres_server, "control")
-    settings = platform_settings(database, tmp_path_factory.mktemp("platform"))
-    running = PlatformThread(settings).start()
+    running = start_platform(postgres_server, tmp_path_factory.mktemp("platform"), "control")
     yield running
     running.stop()
 

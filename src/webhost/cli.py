@@ -149,26 +149,15 @@ def up(
     host: HostOption = None,
     port: PortOption = None,
     data_port: DataPortOption = None,
+    worker: Annotated[
+        bool, typer.Option(help="Run the job worker here (or separately: `webhost worker`).")
+    ] = True,
 ) -> None:
     """Start everything on this machine: control plane, shared data plane, worker, provider."""
     from webhost.runtime import Components
 
     settings = _settings(data_dir=data_dir, host=host, port=port, data_port=data_port)
-    _run(lambda: _serve_until_signalled(settings, Components(), banner=True))
-
-
-@app.command()
-def serve(
-    data_dir: DataDirOption = None,
-    host: HostOption = None,
-    port: PortOption = None,
-    data_port: DataPortOption = None,
-) -> None:
-    """Serve the control plane and shared data plane, and supervise processes (no worker)."""
-    from webhost.runtime import Components
-
-    settings = _settings(data_dir=data_dir, host=host, port=port, data_port=data_port)
-    _run(lambda: _serve_until_signalled(settings, Components(worker=False), banner=True))
+    _run(lambda: _serve_until_signalled(settings, Components(worker=worker), banner=True))
 
 
 @app.command()

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.database import create_fresh_database
 from webhost.config import Settings
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components, Runtime
@@ -37,6 +38,19 @@ def platform_settings(database: PostgresURL, data_dir: Path, **overrides: Any) -
     return Settings(**values)
 
 
+def start_platform(
+    server: PostgresURL,
+    data_dir: Path,
+    label: str,
+    *,
+    components: Components | None = None,
+    **overrides: Any,
+) -> PlatformThread:
+    """A running platform on a fresh control database of its own."""
+    database = create_fresh_database(server, label)
+    return PlatformThread(platform_settings(database, data_dir, **overrides), components).start()
+
+
 class PlatformThread:
     def __init__(self, settings: Settings, components: Components | None = None) -> None:
         self.settings = settings
@@ -51,6 +65,12 @@ class PlatformThread:
     def control_url(self) -> str:
         assert self.runtime is not None
         return self.runtime.settings.control_url
+
+    @property
+    def control_database(self) -> PostgresURL:
+        assert self.runtime is not None
+        assert self.runtime.platform is not None
+        return self.runtime.platform.control_database
 
     @property
     def data_url(self) -> str:

@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.database import create_fresh_database
 from tests.support.gates import release
-from tests.support.platform import PlatformThread, platform_settings
+from tests.support.platform import PlatformThread, start_platform
 from webhost.db.urls import PostgresURL
 
 
@@ -15,13 +14,12 @@ def gated_platform(
     postgres_server: PostgresURL, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PlatformThread]:
     """A platform whose deployments stay provisioning until the test releases them."""
-    database = create_fresh_database(postgres_server, "dashboard")
-    settings = platform_settings(
-        database,
+    running = start_platform(
+        postgres_server,
         tmp_path_factory.mktemp("dashboard"),
+        "dashboard",
         provider="tests.support.gates:GatedLocalProvider",
     )
-    running = PlatformThread(settings).start()
     yield running
     release(running)
     running.stop()

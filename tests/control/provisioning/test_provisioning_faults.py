@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.database import create_fresh_database
 from tests.support.factories import sign_up
 from tests.support.inspect import (
     databases_named,
@@ -20,7 +19,7 @@ from tests.support.inspect import (
     roles_named,
     schemas_named,
 )
-from tests.support.platform import PlatformThread, platform_settings, wait_for, wait_for_deployment
+from tests.support.platform import PlatformThread, start_platform, wait_for, wait_for_deployment
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components
 
@@ -31,13 +30,12 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 def failing_platform(
     postgres_server: PostgresURL, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PlatformThread]:
-    database = create_fresh_database(postgres_server, "failing")
-    settings = platform_settings(
-        database,
+    running = start_platform(
+        postgres_server,
         tmp_path_factory.mktemp("failing"),
+        "failing",
         provider="tests.support.providers:FailingLocalProvider",
     )
-    running = PlatformThread(settings).start()
     yield running
     running.stop()
 
@@ -66,7 +64,7 @@ def test_a_step_failing_for_good_rolls_everything_back(
 
     name = tenant_name(deployment["id"])
     assert roles_named(postgres_server, name) == []
-    control = failing_platform.runtime.platform.control_database  # type: ignore[union-attr]
+    control = failing_platform.control_database
     shared = postgres_server.with_database(f"{control.database}_shared")
     assert schemas_named(shared, name) == 0
     assert query(shared, "SELECT 1 FROM webhost_dataplane.tenants WHERE name = $1", name) == []
@@ -79,9 +77,10 @@ def test_a_step_failing_for_good_rolls_everything_back(
 def test_a_worker_killed_mid_step_is_recovered_without_duplicates(
     postgres_server: PostgresURL, tmp_path: Path
 ) -> None:
-    database = create_fresh_database(postgres_server, "killed")
-    settings = platform_settings(database, tmp_path / "data")
-    platform = PlatformThread(settings, Components(worker=False)).start()
+    platform = start_platform(
+        postgres_server, tmp_path / "data", "killed", components=Components(worker=False)
+    )
+    settings, database = platform.settings, platform.control_database
     marker = tmp_path / "paused"
     environment = {
         **os.environ,
