@@ -21,6 +21,10 @@ from webhost.data.app import create_data_app
 from webhost.data.plane import DataPlane
 from webhost.db.embedded import EmbeddedPostgres
 from webhost.db.urls import PostgresURL
+from webhost.log_config import configure_logging
+
+# the platform under test logs like production; warnings and errors still show up in reports
+configure_logging(level="warning")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import procrastinate
@@ -37,6 +38,8 @@ class Platform:
     jobs: procrastinate.App
     embedded: EmbeddedPostgres | None
     provider: Provider = field(init=False)
+    # set when shutdown begins, so long-lived responses (event streams) end on their own
+    stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     @property
     def shared_database(self) -> PostgresURL:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,15 @@ def bind(host: str, port: int) -> socket.socket:
         raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     sock.listen(2048)
     return sock
+
+
+class _Server(uvicorn.Server):
+    """The runtime owns SIGINT/SIGTERM and stops every component in order; uvicorn's own
+    handlers would stop just one server and re-raise the signal afterwards."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class Runtime:
@@ -111,7 +121,7 @@ class Runtime:
             # open event streams (the dashboard's live status) would otherwise hold shutdown
             timeout_graceful_shutdown=HTTP_SHUTDOWN_SECONDS,
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
         self._servers.append(server)
         self._spawn(server.serve(sockets=[sock]), "http server")
 
@@ -165,6 +175,8 @@ class Runtime:
     async def stop(self) -> None:
         """Stop taking requests, let running jobs finish, stop processes, close databases."""
         self._stopped.set()
+        if self.platform is not None:
+            self.platform.stopping.set()
         for server in self._servers:
             server.should_exit = True
         for task in self._tasks:

@@ -9,6 +9,7 @@ which tells the htmx SSE extension to close the connection instead of reconnecti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -44,8 +45,8 @@ async def deployment_events(
     last: DeploymentOut | None = None
     started = last_write = time.monotonic()
     while time.monotonic() - started < STREAM_SECONDS:
-        if await request.is_disconnected():
-            return
+        if platform.stopping.is_set() or await request.is_disconnected():
+            return  # the browser reconnects (after `retry`) to whichever server is up
         state = await _current_state(platform, token, deployment_id)
         if state is None:
             yield sse_event("done", "gone")
@@ -59,7 +60,8 @@ async def deployment_events(
         if time.monotonic() - last_write >= HEARTBEAT_SECONDS:
             yield ": heartbeat\n\n"
             last_write = time.monotonic()
-        await asyncio.sleep(POLL_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(platform.stopping.wait(), POLL_SECONDS)
 
 
 async def _current_state(
