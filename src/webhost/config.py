@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     stalled_job_seconds: float = Field(
         default=20.0, gt=0, description="A job whose worker is silent this long is retried."
     )
-    provisioning_retry_seconds: int = Field(default=2, ge=0)
     yjs_compact_after: int = Field(
         default=200, ge=1, description="Updates kept per document before a snapshot is written."
     )

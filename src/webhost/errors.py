@@ -51,16 +51,6 @@ class Conflict(WebHostError):
     code = "conflict"
 
 
-class PayloadTooLarge(WebHostError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class ServiceUnavailable(WebHostError):
-    status_code = 503
-    code = "unavailable"
-
-
 class ConfigurationError(WebHostError):
     """Raised at start-up when settings cannot work; the CLI prints it as one line."""
 

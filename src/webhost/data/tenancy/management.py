@@ -131,13 +131,6 @@ async def unregister_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -
     return bool(result.rowcount)
 
 
-async def tenant_is_registered(connection: AsyncConnection, tenant_id: uuid.UUID) -> bool:
-    found = await connection.scalar(
-        text(f"SELECT 1 FROM {CATALOGUE_SCHEMA}.tenants WHERE id = :id"), {"id": tenant_id}
-    )
-    return found is not None
-
-
 async def publish_key(
     connection: AsyncConnection, tenant_id: uuid.UUID, prefix: str, secret_digest: str
 ) -> None:

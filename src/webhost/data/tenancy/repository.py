@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -52,13 +51,3 @@ async def revoked_prefixes(connection: AsyncConnection, prefixes: list[str]) -> 
         {"prefixes": prefixes},
     )
     return {row[0] for row in rows}
-
-
-async def get_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -> Tenant | None:
-    row = (
-        await connection.execute(
-            text(f"SELECT id, name FROM {CATALOGUE_SCHEMA}.tenants WHERE id = :id"),
-            {"id": tenant_id},
-        )
-    ).one_or_none()
-    return Tenant(id=row[0], name=row[1]) if row else None
