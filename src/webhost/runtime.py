@@ -13,15 +13,13 @@ from typing import Any
 
 import structlog
 import uvicorn
-from sqlalchemy import text
 
 from webhost.config import Settings
 from webhost.control.app import create_control_app
-from webhost.control.deployments.service import PROVISIONING_QUEUE
+from webhost.control.deployments import service as deployments
 from webhost.data.app import create_data_app
 from webhost.data.plane import DataPlane
 from webhost.errors import ConfigurationError
-from webhost.jobs import enqueue
 from webhost.platform import Platform
 
 log = structlog.get_logger(__name__)
@@ -163,7 +161,9 @@ class Runtime:
             ):
                 log.warning("retrying a job whose worker stopped", job=job.id, task=job.task_name)
                 await manager.retry_job(job)
-            await requeue_orphaned_deployments(platform)
+            async with platform.sessions.begin() as session:
+                for deployment_id in await deployments.requeue_orphaned_provisioning(session):
+                    log.warning("re-queued provisioning", deployment=str(deployment_id))
             await asyncio.sleep(interval)
 
     async def wait(self) -> None:
@@ -190,32 +190,3 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await self.platform.jobs.close_async()
             await self.platform.close()
-
-
-async def requeue_orphaned_deployments(platform: Platform) -> None:
-    """A deployment still provisioning with no live job (e.g. aborted at shutdown) gets one."""
-    async with platform.sessions.begin() as session:
-        orphans = (
-            (
-                await session.execute(
-                    text(
-                        "SELECT d.id FROM deployments d WHERE d.status = 'provisioning' "
-                        "AND d.created_at < now() - interval '5 seconds' "
-                        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-                        "WHERE j.lock = 'deployment:' || d.id::text "
-                        "AND j.status IN ('todo', 'doing'))"
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        for deployment_id in orphans:
-            log.warning("re-queueing provisioning", deployment=str(deployment_id))
-            await enqueue(
-                session,
-                "provision_deployment",
-                queue=PROVISIONING_QUEUE,
-                lock=f"deployment:{deployment_id}",
-                deployment_id=str(deployment_id),
-            )

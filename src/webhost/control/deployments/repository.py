@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.deployments.models import Deployment, DeploymentStatus
@@ -61,3 +61,16 @@ async def steps_of(
         .order_by(ProvisioningStep.position)
     )
     return list((await session.scalars(statement)).all())
+
+
+async def orphaned_provisioning(session: AsyncSession) -> list[uuid.UUID]:
+    """Deployments still provisioning with no queued or running job (e.g. aborted at shutdown)."""
+    rows = await session.execute(
+        text(
+            "SELECT d.id FROM deployments d WHERE d.status = 'provisioning' "
+            "AND d.created_at < now() - interval '5 seconds' "
+            "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+            "WHERE j.lock = 'deployment:' || d.id::text AND j.status IN ('todo', 'doing'))"
+        )
+    )
+    return list(rows.scalars().all())

@@ -38,14 +38,26 @@ async def create_deployment(
             status=DeploymentStatus.PROVISIONING,
         ),
     )
+    await queue_provisioning(session, deployment.id)
+    return deployment
+
+
+async def queue_provisioning(session: AsyncSession, deployment_id: uuid.UUID) -> None:
+    """The job lock keeps two provisioning runs of one deployment from overlapping."""
     await enqueue(
         session,
         "provision_deployment",
         queue=PROVISIONING_QUEUE,
-        lock=f"deployment:{deployment.id}",
-        deployment_id=str(deployment.id),
+        lock=f"deployment:{deployment_id}",
+        deployment_id=str(deployment_id),
     )
-    return deployment
+
+
+async def requeue_orphaned_provisioning(session: AsyncSession) -> list[uuid.UUID]:
+    orphans = await repository.orphaned_provisioning(session)
+    for deployment_id in orphans:
+        await queue_provisioning(session, deployment_id)
+    return orphans
 
 
 async def visible_deployment(
