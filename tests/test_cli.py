@@ -21,7 +21,8 @@ from tests.support.clients import api_client
 from tests.support.factories import PASSWORD, create_key, sign_up
 from tests.support.inspect import dataplane_pids
 from tests.support.node import YjsNodeClient
-from tests.support.platform import wait_for, wait_for_deployment
+from tests.support.platform import wait_for_deployment
+from tests.support.polling import wait_until
 from tests.support.servers import free_port
 
 
@@ -52,10 +53,10 @@ def webhost_up(data_dir: Path, port: int, data_port: int, first_dedicated: int) 
             },
         )
     try:
-        wait_for(
+        wait_until(
             lambda: "Press Ctrl-C" in output.read_text() or process.poll() is not None,
             timeout=120,
-            what="webhost up to start",
+            message="webhost up to start",
         )
         assert process.poll() is None, output.read_text()
         yield output.read_text()
@@ -99,9 +100,10 @@ def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
                 writer.call("insert", value=f"depot -> {name} customer")
                 writer.call("set", key="driver", value="Grace")
                 # the server stores an update before it relays it: seen by the witness = kept
-                wait_for(
+                wait_until(
                     lambda w=witness: w.snapshot()["map"] == {"driver": "Grace"},
-                    what="update relayed",
+                    timeout=60,
+                    message="update relayed",
                 )
         dedicated_port = urlparse(urls["dedicated"]).port
         # the first free port of the range (one may be taken by another program)
@@ -116,8 +118,8 @@ def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
         assert login.status_code == 200
         for name in ("shared", "dedicated"):
             with api_client(urls[name], keys[name]) as data:
-                records = wait_for(
-                    lambda data=data: _records(data), timeout=60, what=f"{name} data plane back"
+                records = wait_until(
+                    lambda data=data: _records(data), timeout=60, message=f"{name} data plane back"
                 )
                 assert [record["vehicle"] for record in records] == ["TRK-001"]
             sync_url = "ws" + urls[name].removeprefix("http")

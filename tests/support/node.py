@@ -13,32 +13,18 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
+
+from tests.support.polling import wait_until
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 YJS_CLIENT = NODE_DIR / "yjs-client.mjs"
 
-T = TypeVar("T")
-
 
 def node_available() -> bool:
     return shutil.which("node") is not None and (NODE_DIR / "node_modules" / "yjs").is_dir()
-
-
-def wait_until(condition: Callable[[], T], *, timeout: float = 20, message: str = "condition") -> T:
-    """Poll until ``condition`` returns something truthy; the deadline only bounds a failure."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}; last saw {result!r}")
-        time.sleep(0.05)
 
 
 class YjsNodeClient:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 
 from tests.support.database import create_fresh_database
+from tests.support.polling import wait_until
 from webhost.config import Settings
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components, Runtime
@@ -116,20 +116,6 @@ class PlatformThread:
                 raise TimeoutError("platform did not stop")
 
 
-def wait_for(
-    predicate: Callable[[], Any], *, timeout: float = 60, interval: float = 0.2, what: str = ""
-) -> Any:
-    """Poll until the predicate returns something truthy; its value is returned."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what or predicate}: last value {last!r}")
-
-
 def wait_for_deployment(
     client: httpx.Client, deployment_id: str, *, status: str = "active", timeout: float = 90
 ) -> dict[str, Any]:
@@ -137,5 +123,7 @@ def wait_for_deployment(
         body: dict[str, Any] = client.get(f"/api/deployments/{deployment_id}").json()
         return body if body["status"] == status else None
 
-    result: dict[str, Any] = wait_for(current, timeout=timeout, what=f"deployment {status}")
+    result: dict[str, Any] = wait_until(
+        current, timeout=timeout, interval=0.2, message=f"deployment {status}"
+    )
     return result

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webhost.control.accounts import service as accounts
 from webhost.control.accounts.models import Account, Organization
 from webhost.errors import Forbidden, Unauthorized
+from webhost.http.credentials import bearer_token
 from webhost.platform import Platform
 
 SESSION_COOKIE = "webhost_session"
@@ -41,11 +42,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def request_token(request: Request) -> str | None:
-    authorization = request.headers.get("authorization", "")
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    return bearer_token(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE)
 
 
 # documents the scheme in OpenAPI; request_token also accepts the dashboard's cookie

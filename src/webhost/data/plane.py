@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from webhost.data.tenancy import repository
+from webhost.data.tenancy.management import REVOCATION_CHANNEL
 from webhost.data.tenancy.scope import Tenant
 from webhost.data.yjs.rooms import RoomRegistry
 from webhost.db import admin
@@ -27,7 +28,6 @@ from webhost.security.tokens import digest_matches
 
 log = structlog.get_logger(__name__)
 
-REVOCATION_CHANNEL = "webhost_key_revoked"
 REVOCATION_RETRY_SECONDS = 2.0
 
 

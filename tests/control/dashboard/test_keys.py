@@ -8,7 +8,8 @@ import httpx
 
 from tests.support.clients import api_client
 from tests.support.dashboard import DashboardUser, csrf_from, text_of
-from tests.support.platform import PlatformThread, wait_for
+from tests.support.platform import PlatformThread
+from tests.support.polling import wait_until
 
 
 def active_dashboard(browser: DashboardUser) -> str:
@@ -16,7 +17,7 @@ def active_dashboard(browser: DashboardUser) -> str:
         page = browser.dashboard()
         return page if 'data-status="active"' in page else None
 
-    page: str = wait_for(active, timeout=90, what="deployment active on the dashboard")
+    page: str = wait_until(active, timeout=90, message="deployment active on the dashboard")
     return page
 
 

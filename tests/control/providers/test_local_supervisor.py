@@ -12,7 +12,8 @@ import httpx
 from tests.support.clients import api_client
 from tests.support.factories import Customer, create_key
 from tests.support.inspect import dataplane_pids
-from tests.support.platform import wait_for, wait_for_deployment
+from tests.support.platform import wait_for_deployment
+from tests.support.polling import wait_until
 
 SignUp = Callable[..., Customer]
 
@@ -45,10 +46,10 @@ def test_a_killed_dedicated_data_plane_is_restarted(signup: SignUp) -> None:
     assert first is not None
     os.kill(first, signal.SIGKILL)
 
-    replacement = wait_for(
+    replacement = wait_until(
         lambda: (pid := dataplane_pid(port)) not in (None, first) and healthy(api_url) and pid,
         timeout=60,
-        what="the data plane to come back",
+        message="the data plane to come back",
     )
     assert replacement != first
     with api_client(api_url, key) as data:

@@ -19,7 +19,8 @@ from tests.support.inspect import (
     roles_named,
     schemas_named,
 )
-from tests.support.platform import PlatformThread, start_platform, wait_for, wait_for_deployment
+from tests.support.platform import PlatformThread, start_platform, wait_for_deployment
+from tests.support.polling import wait_until
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components
 
@@ -104,7 +105,7 @@ def test_a_worker_killed_mid_step_is_recovered_without_duplicates(
     worker: subprocess.Popen[bytes] | None = None
     try:
         customer = sign_up(platform.control_url, plan="starter")
-        wait_for(marker.exists, timeout=60, what="worker paused mid-step")
+        wait_until(marker.exists, timeout=60, message="worker paused mid-step")
         paused_worker.send_signal(signal.SIGKILL)
         paused_worker.wait(10)
 

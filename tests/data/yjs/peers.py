@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.data.yjs.documents import append_text
-from tests.support.node import wait_until
+from tests.support.polling import wait_until
 
 QUERY_AWARENESS = bytes([3])
 

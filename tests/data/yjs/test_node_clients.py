@@ -8,7 +8,8 @@ import pytest
 
 from tests.data.yjs.planes import StartPlane
 from tests.support.database import ProvisionedTenant, add_key, revoke_key
-from tests.support.node import YjsNodeClient, node_available, wait_until
+from tests.support.node import YjsNodeClient, node_available
+from tests.support.polling import wait_until
 from tests.support.servers import ServedApp
 from webhost.db.urls import PostgresURL
 

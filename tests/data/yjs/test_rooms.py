@@ -20,7 +20,7 @@ from tests.data.yjs.storage import (
 )
 from tests.support.database import ProvisionedTenant, add_key, revoke_key
 from tests.support.inspect import query
-from tests.support.node import wait_until
+from tests.support.polling import wait_until
 from tests.support.servers import ServedApp
 from webhost.db.urls import PostgresURL
 

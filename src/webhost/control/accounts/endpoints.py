@@ -21,20 +21,12 @@ router = APIRouter(prefix="/api", tags=["accounts"])
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=SignupOut)
 async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> SignupOut:
     """Create an account and organization on a plan; its deployment starts provisioning."""
-    created = await service.signup(
-        session,
-        email=body.email,
-        password=body.password,
-        name=body.name,
-        organization_name=body.organization,
-        plan_slug=body.plan,
-        provider=platform.provider.name,
-    )
+    created = await service.signup(session, body, provider=platform.provider.name)
     return SignupOut(
         account=AccountOut.model_validate(created.account),
         organization=OrganizationOut.model_validate(created.organization),
         deployment=await deployments.describe(session, created.deployment),
-        token=created.session_token,
+        token=created.session.token,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts import repository
 from webhost.control.accounts.models import Account, AuthToken, Organization, TokenKind
+from webhost.control.accounts.schemas import SignupIn
 from webhost.control.billing.models import Subscription, SubscriptionStatus
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment
@@ -28,43 +29,37 @@ _DUMMY_HASH = hash_password(random_string(24))
 
 
 @dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class Signup:
     account: Account
     organization: Organization
     deployment: Deployment
-    session_token: str
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str
-    expires_at: datetime
+    session: IssuedToken
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def signup(
-    session: AsyncSession,
-    *,
-    email: str,
-    password: str,
-    name: str,
-    organization_name: str,
-    plan_slug: str,
-    provider: str,
-) -> Signup:
-    plan = await plans.plan_for_signup(session, plan_slug)
-    email = normalize_email(email)
+async def signup(session: AsyncSession, request: SignupIn, *, provider: str) -> Signup:
+    plan = await plans.plan_for_signup(session, request.plan)
+    email = normalize_email(request.email)
     if await repository.find_account_by_email(session, email) is not None:
         raise Conflict(f"an account with email {email} already exists; log in instead")
     account = await repository.add_account(
-        session, Account(email=email, name=name, password_hash=hash_password(password))
+        session,
+        Account(email=email, name=request.name, password_hash=hash_password(request.password)),
     )
     organization = await repository.add_organization(
         session,
-        Organization(name=organization_name, slug=await _free_slug(session, organization_name)),
+        Organization(
+            name=request.organization, slug=await _free_slug(session, request.organization)
+        ),
         owner=account,
     )
     session.add(
@@ -75,8 +70,7 @@ async def signup(
     deployment = await deployments.create_deployment(
         session, organization=organization, plan=plan, provider=provider
     )
-    issued = await issue_session(session, account)
-    return Signup(account, organization, deployment, issued.token)
+    return Signup(account, organization, deployment, await issue_session(session, account))
 
 
 async def _free_slug(session: AsyncSession, name: str) -> str:

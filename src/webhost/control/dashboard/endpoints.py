@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -12,7 +11,6 @@ from pydantic import ValidationError
 
 from webhost.control.accounts import service as accounts
 from webhost.control.accounts.schemas import LoginIn, SignupIn
-from webhost.control.accounts.service import SESSION_LIFETIME, IssuedToken
 from webhost.control.dashboard import views
 from webhost.control.dashboard.auth import (
     BrowserAccountDep,
@@ -94,22 +92,14 @@ async def signup(
 ) -> Response:
     form = {"email": email, "name": name, "organization": organization, "plan": plan}
     try:
-        body = SignupIn(**form, password=password)
         created = await accounts.signup(
-            session,
-            email=body.email,
-            password=body.password,
-            name=body.name,
-            organization_name=body.organization,
-            plan_slug=body.plan,
-            provider=platform.provider.name,
+            session, SignupIn(**form, password=password), provider=platform.provider.name
         )
     except (ValidationError, WebHostError) as error:
         await session.rollback()
         status_code, message = problem_of(error)
         return await _signup_page(request, session, form, error=message, status_code=status_code)
-    issued = IssuedToken(created.session_token, datetime.now(UTC) + SESSION_LIFETIME)
-    return logged_in_redirect(request, issued, "/dashboard")
+    return logged_in_redirect(request, created.session, "/dashboard")
 
 
 @router.get("/login")

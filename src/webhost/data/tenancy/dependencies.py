@@ -21,13 +21,6 @@ def get_plane(request: Request) -> DataPlane:
 PlaneDep = Annotated[DataPlane, Depends(get_plane)]
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" else None
-
-
 api_key_scheme = HTTPBearer(
     auto_error=False, scheme_name="ApiKey", description="An API key: whs_live_..."
 )

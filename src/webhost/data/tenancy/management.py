@@ -18,6 +18,8 @@ from webhost.db import migrate
 from webhost.db.admin import quote_ident
 
 CATALOGUE_SCHEMA = "webhost_dataplane"
+# every data plane on the database listens here to close sockets of revoked keys
+REVOCATION_CHANNEL = "webhost_key_revoked"
 _PASSWORD = re.compile(r"^[A-Za-z0-9]{16,128}$")
 
 
@@ -155,5 +157,6 @@ async def revoke_key(connection: AsyncConnection, prefix: str) -> None:
     )
     # open sockets authenticated with this key are closed by the data planes listening here
     await connection.execute(
-        text("SELECT pg_notify('webhost_key_revoked', :prefix)"), {"prefix": prefix}
+        text("SELECT pg_notify(:channel, :prefix)"),
+        {"channel": REVOCATION_CHANNEL, "prefix": prefix},
     )

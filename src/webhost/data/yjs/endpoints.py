@@ -6,10 +6,10 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketState
 
 from webhost.data.plane import DataPlane
-from webhost.data.tenancy.dependencies import bearer_token
 from webhost.data.yjs.connection import CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED
 from webhost.data.yjs.naming import validate_document_name
 from webhost.errors import InvalidInput, Unauthorized
+from webhost.http.credentials import bearer_token
 
 router = APIRouter(tags=["yjs"])
 
