@@ -183,7 +183,9 @@ def dataplane(
 
     from webhost.data.app import create_data_app
     from webhost.data.plane import DataPlane
+    from webhost.data.yjs.room import RoomOptions
     from webhost.db.urls import PostgresURL
+    from webhost.http.server import server_config
 
     settings = _settings()
     database_url = os.environ.get("WEBHOST_DATAPLANE_DATABASE_URL")
@@ -197,9 +199,9 @@ def dataplane(
         PostgresURL.parse(database_url),
         only_tenant=uuid.UUID(tenant_id),
         max_body_bytes=settings.max_body_bytes,
-        yjs_compact_after=settings.yjs_compact_after,
+        yjs=RoomOptions.from_settings(settings),
     )
-    uvicorn.run(create_data_app(plane), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.Server(server_config(create_data_app(plane), host=host, port=port)).run()
 
 
 @app.command()

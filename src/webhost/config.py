@@ -46,7 +46,24 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="A job whose worker is silent this long is retried."
     )
     yjs_compact_after: int = Field(
-        default=200, ge=1, description="Updates kept per document before a snapshot is written."
+        default=200,
+        ge=1,
+        description="Updates stored per Yjs document before its log may be folded into a snapshot.",
+    )
+    yjs_document_max_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest Yjs document (encoded) for tenants whose plan sets no limit.",
+    )
+    yjs_max_backlog_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Unsent bytes a Yjs client may fall behind before it is disconnected (1013).",
+    )
+    yjs_send_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A Yjs client that takes nothing of what is sent to it this long is dropped.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"

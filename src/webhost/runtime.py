@@ -19,13 +19,14 @@ from webhost.control.app import create_control_app
 from webhost.control.deployments import service as deployments
 from webhost.data.app import create_data_app
 from webhost.data.plane import DataPlane
+from webhost.data.yjs.room import RoomOptions
 from webhost.errors import ConfigurationError
+from webhost.http.server import server_config
 from webhost.platform import Platform
 
 log = structlog.get_logger(__name__)
 
 WORKER_SHUTDOWN_SECONDS = 30.0
-HTTP_SHUTDOWN_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Runtime:
             plane = DataPlane(
                 platform.shared_database,
                 max_body_bytes=self.settings.max_body_bytes,
-                yjs_compact_after=self.settings.yjs_compact_after,
+                yjs=RoomOptions.from_settings(self.settings),
             )
             self._serve(create_data_app(plane), sockets["data"])
         if "control" in sockets:
@@ -110,16 +111,7 @@ class Runtime:
         await self._wait_serving()
 
     def _serve(self, app: Any, sock: socket.socket) -> None:
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="on",
-            proxy_headers=True,
-            access_log=False,
-            # open event streams (the dashboard's live status) would otherwise hold shutdown
-            timeout_graceful_shutdown=HTTP_SHUTDOWN_SECONDS,
-        )
-        server = _Server(config)
+        server = _Server(server_config(app))
         self._servers.append(server)
         self._spawn(server.serve(sockets=[sock]), "http server")
 

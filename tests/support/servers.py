@@ -15,6 +15,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from webhost.http.server import server_config
+
 AppFactory = Callable[[], Awaitable[ASGIApp]]
 
 
@@ -74,8 +76,7 @@ class ServedApp:
     async def _serve(self, sock: socket.socket) -> None:
         self.loop = asyncio.get_running_loop()
         app = await self._build()
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_ping_interval=None)
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(server_config(app, ws_ping_interval=None))
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         serving = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event

@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from webhost.data.tenancy import repository
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
 from webhost.data.tenancy.scope import Tenant
+from webhost.data.yjs.room import RoomOptions
 from webhost.data.yjs.rooms import RoomRegistry
 from webhost.db import admin
 from webhost.db.engine import create_engine
@@ -33,10 +35,11 @@ REVOCATION_RETRY_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the tenant and the key prefix they authenticated with."""
+    """Who is calling: the tenant, the key prefix they authenticated with, their plan's limits."""
 
     tenant: Tenant
     key_prefix: str
+    limits: TenantLimits = field(default_factory=TenantLimits)
 
 
 class DataPlane:
@@ -46,14 +49,14 @@ class DataPlane:
         *,
         only_tenant: uuid.UUID | None = None,
         max_body_bytes: int = 1_048_576,
-        yjs_compact_after: int = 200,
+        yjs: RoomOptions | None = None,
         pool_size: int = 10,
     ) -> None:
         self.database_url = database_url
         self.only_tenant = only_tenant
         self.max_body_bytes = max_body_bytes
         self.engine: AsyncEngine = create_engine(database_url, pool_size=pool_size)
-        self.rooms = RoomRegistry(self.engine, compact_after=yjs_compact_after)
+        self.rooms = RoomRegistry(self.engine, database_url, yjs or RoomOptions())
         self._revocations: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
 
@@ -120,4 +123,4 @@ class DataPlane:
             or (self.only_tenant is not None and record.tenant.id != self.only_tenant)
         ):
             raise Unauthorized("invalid or revoked API key")
-        return Caller(tenant=record.tenant, key_prefix=prefix)
+        return Caller(tenant=record.tenant, key_prefix=prefix, limits=record.limits)

@@ -22,6 +22,7 @@ from tests.support.database import ProvisionedTenant, add_key, revoke_key
 from tests.support.inspect import query
 from tests.support.polling import wait_until
 from tests.support.servers import ServedApp
+from webhost.data.yjs.room import RoomOptions
 from webhost.db.urls import PostgresURL
 
 _random = random.Random(20_240_611)
@@ -241,7 +242,7 @@ def is_partly_folded(stored: StoredDocument, text: str) -> bool:
 def test_compaction_folds_the_log_without_changing_the_document(
     start_plane: StartPlane, dataplane_database: PostgresURL, tenant: ProvisionedTenant
 ) -> None:
-    plane = start_plane(yjs_compact_after=5)
+    plane = start_plane(yjs=RoomOptions(compact_after=5))
     letters = "abcdefghijkl"
     with connected(plane, "compacted", tenant.api_key) as writer:
         for letter in letters:

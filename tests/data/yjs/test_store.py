@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 import asyncio
-from itertools import zip_longest
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from asyncpg import PostgresError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.data.yjs.documents import loaded, text_edits, text_of
-from tests.data.yjs.storage import read_stored
+from tests.data.yjs.storage import read_stored, refusing_updates
 from tests.support.database import ProvisionedTenant
-from webhost.data.tenancy.scope import Tenant, tenant_transaction
-from webhost.data.yjs import repository
-from webhost.data.yjs.store import DocumentStore, UnfoldableDocument
-from webhost.db.admin import quote_ident
+from webhost.data.yjs.store import DocumentStore, DocumentWrite
 from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
 
@@ -22,136 +19,119 @@ from webhost.db.urls import PostgresURL
 def run_with_store(database: PostgresURL, scenario: Any, *, pool_size: int = 2) -> Any:
     async def run() -> Any:
         engine = create_engine(database, pool_size=pool_size)
+        store = DocumentStore(engine, database)
         try:
-            return await scenario(DocumentStore(engine))
+            return await scenario(store)
         finally:
+            await store.close()
             await engine.dispose()
 
     return asyncio.run(run())
 
 
-def test_compaction_folds_every_update_into_the_snapshot(
-    dataplane_database: PostgresURL, tenant: ProvisionedTenant
-) -> None:
-    updates = text_edits("a", "b", "c")
-
-    async def scenario(store: DocumentStore) -> tuple[int, list[bytes]]:
-        await store.append(tenant.tenant, "notes", updates)
-        folded = await store.compact(tenant.tenant, "notes")
-        return folded, (await store.load(tenant.tenant, "notes")).chunks
-
-    folded, chunks = run_with_store(dataplane_database, scenario)
-
-    assert folded == 3
-    assert len(chunks) == 1
-    assert text_of(loaded(*chunks)) == "abc"
-    stored = read_stored(dataplane_database, tenant.tenant, "notes")
-    assert stored.updates == []
-    assert stored.snapshot_seq > 0
+def write(tenant: ProvisionedTenant, document: str, *values: str) -> DocumentWrite:
+    return DocumentWrite(tenant.tenant, document, text_edits(*values))
 
 
-def test_updates_appended_while_compacting_survive(
-    dataplane_database: PostgresURL, tenant: ProvisionedTenant
-) -> None:
-    updates = text_edits(*(f"{n}," for n in range(40)))
-
-    async def scenario(store: DocumentStore) -> list[bytes]:
-        appends = [store.append(tenant.tenant, "race", [update]) for update in updates]
-        compactions = [store.compact(tenant.tenant, "race") for _ in range(8)]
-        # interleaved, so that compactions run while appends are in flight on other connections
-        await asyncio.gather(
-            *(job for pair in zip_longest(appends, compactions) for job in pair if job)
-        )
-        await store.compact(tenant.tenant, "race")
-        return (await store.load(tenant.tenant, "race")).chunks
-
-    chunks = run_with_store(dataplane_database, scenario, pool_size=6)
-
-    assert text_of(loaded(*chunks)) == "".join(f"{n}," for n in range(40))
-
-
-def test_documents_of_the_same_name_in_two_tenants_stay_apart(
+def test_one_append_stores_many_documents_of_many_tenants_each_in_its_own_schema(
     dataplane_database: PostgresURL, tenant: ProvisionedTenant, other_tenant: ProvisionedTenant
 ) -> None:
-    async def scenario(store: DocumentStore) -> tuple[list[bytes], list[bytes]]:
-        await store.append(tenant.tenant, "shared-name", text_edits("mine"))
-        await store.compact(tenant.tenant, "shared-name")
-        theirs = await store.load(other_tenant.tenant, "shared-name")
-        return (await store.load(tenant.tenant, "shared-name")).chunks, theirs.chunks
+    writes = [
+        write(tenant, "notes", "a", "b"),
+        write(other_tenant, "notes", "theirs"),
+        write(tenant, "todo", "c"),
+    ]
 
-    mine, theirs = run_with_store(dataplane_database, scenario)
+    last_seqs = run_with_store(dataplane_database, lambda store: store.append(writes))
 
-    assert text_of(loaded(*mine)) == "mine"
-    assert theirs == []
-
-
-def insert_raw_update(database: PostgresURL, tenant: Tenant, document: str, raw: bytes) -> None:
-    async def insert() -> None:
-        engine = create_engine(database, pool_size=1)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(
-                    text(
-                        f"INSERT INTO {quote_ident(tenant.name)}._yjs_updates "
-                        '(document, "update") VALUES (:document, :raw)'
-                    ),
-                    {"document": document, "raw": raw},
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(insert())
+    assert len(last_seqs) == 3
+    assert read_stored(dataplane_database, tenant.tenant, "notes").text == "ab"
+    assert read_stored(dataplane_database, tenant.tenant, "todo").text == "c"
+    assert read_stored(dataplane_database, other_tenant.tenant, "notes").text == "theirs"
+    mine = read_stored(dataplane_database, tenant.tenant, "notes")
+    assert last_seqs[0] > 0
+    assert len(mine.updates) == 2
 
 
-def test_a_failed_compaction_deletes_nothing(
+def test_a_group_append_is_all_or_nothing(
+    dataplane_database: PostgresURL, tenant: ProvisionedTenant, other_tenant: ProvisionedTenant
+) -> None:
+    with refusing_updates(dataplane_database, other_tenant.tenant), pytest.raises(PostgresError):
+        run_with_store(
+            dataplane_database,
+            lambda store: store.append(
+                [write(tenant, "atomic", "mine"), write(other_tenant, "atomic", "theirs")]
+            ),
+        )
+    assert read_stored(dataplane_database, tenant.tenant, "atomic").updates == []
+
+
+def test_compaction_replaces_the_log_with_the_snapshot_and_keeps_what_it_carries(
     dataplane_database: PostgresURL, tenant: ProvisionedTenant
 ) -> None:
-    run_with_store(
-        dataplane_database, lambda store: store.append(tenant.tenant, "hurt", text_edits("kept"))
-    )
-    insert_raw_update(dataplane_database, tenant.tenant, "hurt", b"\x05not an update")
+    first, second, third = text_edits("a", "b", "c")
 
-    with pytest.raises(UnfoldableDocument):
-        run_with_store(dataplane_database, lambda store: store.compact(tenant.tenant, "hurt"))
+    async def scenario(store: DocumentStore) -> tuple[int, int]:
+        (through,) = await store.append([DocumentWrite(tenant.tenant, "notes", [first, second])])
+        (after,) = await store.append([DocumentWrite(tenant.tenant, "notes", [third])])
+        # the snapshot holds "ab"; an update it could not hold yet is carried over
+        carried = await store.compact(
+            tenant.tenant, "notes", loaded(first, second).get_update(), through, [b"\x00\x00"]
+        )
+        return after, carried
 
-    stored = read_stored(dataplane_database, tenant.tenant, "hurt")
-    assert len(stored.updates) == 2
-    assert stored.snapshot is None
+    after, carried = run_with_store(dataplane_database, scenario)
+
+    stored = read_stored(dataplane_database, tenant.tenant, "notes")
+    assert text_of(loaded(stored.snapshot or b"")) == "ab"
+    assert stored.updates == [third, b"\x00\x00"]  # newer rows are untouched
+    assert stored.text == "abc"
+    assert carried > after
 
 
-def test_an_update_committed_during_a_compaction_is_not_folded_away(
+def test_a_load_sees_a_compaction_whole_or_not_at_all(
     dataplane_database: PostgresURL, tenant: ProvisionedTenant
 ) -> None:
-    early, late = text_edits("early ", "late")
+    edits = text_edits(*(f"{n}," for n in range(60)))
+    expected = "".join(f"{n}," for n in range(60))
 
-    async def scenario(store: DocumentStore, engine: AsyncEngine) -> list[bytes]:
-        # a writer takes its sequence number first but commits last
-        async with tenant_transaction(engine, tenant.tenant) as slow_writer:
-            await repository.lock_document(slow_writer, tenant.tenant, "slow", exclusive=False)
-            await repository.insert_updates(slow_writer, tenant.tenant, "slow", [early])
-            await store.append(tenant.tenant, "slow", [late])
-            compaction = asyncio.create_task(store.compact(tenant.tenant, "slow"))
-            await wait_for_lock_waiter_or(compaction, engine)
-        await compaction
-        return (await store.load(tenant.tenant, "slow")).chunks
+    async def scenario(store: DocumentStore) -> list[str]:
+        seqs = [
+            (await store.append([DocumentWrite(tenant.tenant, "race", [edit])]))[0]
+            for edit in edits
+        ]
+        seen = []
 
-    async def run() -> list[bytes]:
-        engine = create_engine(dataplane_database, pool_size=3)
-        try:
-            return await scenario(DocumentStore(engine), engine)
-        finally:
-            await engine.dispose()
+        async def compact_repeatedly() -> None:
+            for count in range(5, 61, 5):
+                snapshot = loaded(*edits[:count]).get_update()
+                await store.compact(tenant.tenant, "race", snapshot, seqs[count - 1], [])
 
-    assert text_of(loaded(*asyncio.run(run()))) == "early late"
+        async def load_repeatedly() -> None:
+            for _ in range(40):
+                stored = await store.load(tenant.tenant, "race")
+                chunks = [stored.snapshot] if stored.snapshot else []
+                seen.append(text_of(loaded(*chunks, *stored.updates)))
+                await asyncio.sleep(0)
+
+        await asyncio.gather(compact_repeatedly(), load_repeatedly())
+        return seen
+
+    for text in run_with_store(dataplane_database, scenario, pool_size=4):
+        assert text == expected
 
 
-async def wait_for_lock_waiter_or(task: asyncio.Task[int], engine: AsyncEngine) -> None:
-    """Until the compaction either waits for an advisory lock or has finished without one."""
-    while not task.done():
-        async with engine.connect() as connection:
-            waiting = await connection.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-            )
-        if waiting:
-            return
-        await asyncio.sleep(0.01)
+@settings(
+    deadline=None, max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.binary(min_size=1, max_size=300), min_size=1, max_size=30))
+def test_whatever_bytes_are_appended_come_back_in_order(
+    dataplane_database: PostgresURL, tenant: ProvisionedTenant, updates: list[bytes]
+) -> None:
+    async def scenario(store: DocumentStore) -> list[bytes]:
+        await store.append([DocumentWrite(tenant.tenant, "bytes\x7f'\"", updates)])
+        stored = await store.load(tenant.tenant, "bytes\x7f'\"")
+        await store.compact(tenant.tenant, "bytes\x7f'\"", b"\x00\x00", stored.last_seq, [])
+        return stored.updates
+
+    assert run_with_store(dataplane_database, scenario) == updates

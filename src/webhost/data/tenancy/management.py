@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import Tenant, enter_tenant
 from webhost.db import migrate
 from webhost.db.admin import quote_ident
@@ -115,15 +116,20 @@ async def grant_plane_access(connection: AsyncConnection, plane_role: str, tenan
     )
 
 
-async def register_tenant(connection: AsyncConnection, tenant: Tenant) -> bool:
-    result = await connection.execute(
+async def register_tenant(
+    connection: AsyncConnection, tenant: Tenant, limits: TenantLimits | None = None
+) -> None:
+    """Add the tenant to the directory, or bring its limits up to date."""
+    limits = limits or TenantLimits()
+    await connection.execute(
         text(
-            f"INSERT INTO {CATALOGUE_SCHEMA}.tenants (id, name) VALUES (:id, :name) "
-            "ON CONFLICT (id) DO NOTHING"
+            f"INSERT INTO {CATALOGUE_SCHEMA}.tenants (id, name, yjs_document_max_bytes) "
+            "VALUES (:id, :name, :document_max_bytes) "
+            "ON CONFLICT (id) DO UPDATE "
+            "SET yjs_document_max_bytes = EXCLUDED.yjs_document_max_bytes"
         ),
-        {"id": tenant.id, "name": tenant.name},
+        {"id": tenant.id, "name": tenant.name, "document_max_bytes": limits.yjs_document_max_bytes},
     )
-    return bool(result.rowcount)
 
 
 async def unregister_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -> bool:

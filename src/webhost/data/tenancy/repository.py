@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import CATALOGUE_SCHEMA
 from webhost.data.tenancy.scope import Tenant
 
@@ -17,13 +18,15 @@ class KeyRecord:
     secret_digest: str
     revoked: bool
     tenant_active: bool
+    limits: TenantLimits
 
 
 async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None:
     row = (
         await connection.execute(
             text(
-                "SELECT t.id, t.name, t.status, k.secret_digest, k.revoked_at IS NOT NULL "
+                "SELECT t.id, t.name, t.status, k.secret_digest, k.revoked_at IS NOT NULL, "
+                "t.yjs_document_max_bytes "
                 f"FROM {CATALOGUE_SCHEMA}.api_keys k "
                 f"JOIN {CATALOGUE_SCHEMA}.tenants t ON t.id = k.tenant_id "
                 "WHERE k.prefix = :prefix"
@@ -33,12 +36,13 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
     ).one_or_none()
     if row is None:
         return None
-    tenant_id, name, status, secret_digest, revoked = row
+    tenant_id, name, status, secret_digest, revoked, document_max_bytes = row
     return KeyRecord(
         tenant=Tenant(id=tenant_id, name=name),
         secret_digest=secret_digest,
         revoked=revoked,
         tenant_active=status == "active",
+        limits=TenantLimits(yjs_document_max_bytes=document_max_bytes),
     )
 
 

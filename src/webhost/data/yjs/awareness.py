@@ -3,6 +3,9 @@
 The server holds no state of its own; it keeps the latest state of every client so that
 newcomers and query-awareness requests can be answered, and so that the states announced over
 a socket can be retracted when that socket goes away.
+
+y-websocket clients pass on every awareness change they hear, their peers' included, so an
+echo of a known state is normal and changes nothing; only newer states count.
 """
 
 from __future__ import annotations
@@ -17,17 +20,25 @@ class AwarenessTable:
         # clocks are kept after a removal so that a late, older state cannot resurrect a client
         self._latest: dict[int, AwarenessState] = {}
 
-    def apply(self, states: tuple[AwarenessState, ...]) -> list[AwarenessState]:
-        """Record newer states; returns those that changed something, to pass on."""
-        changed = []
+    def newer(self, states: tuple[AwarenessState, ...]) -> list[AwarenessState]:
+        """The states that supersede what is known."""
+        newer = []
         for incoming in states:
             current = self._latest.get(incoming.client_id)
             clock = 0 if current is None else current.clock
-            present = current is not None and not current.is_removal
             if clock < incoming.clock or (clock == incoming.clock and incoming.is_removal):
-                self._latest[incoming.client_id] = incoming
-                if present or not incoming.is_removal:
-                    changed.append(incoming)
+                newer.append(incoming)
+        return newer
+
+    def record(self, newer: list[AwarenessState]) -> list[AwarenessState]:
+        """Keep newer states; returns those that change who is present or how, to pass on."""
+        changed = []
+        for incoming in newer:
+            current = self._latest.get(incoming.client_id)
+            present = current is not None and not current.is_removal
+            self._latest[incoming.client_id] = incoming
+            if present or not incoming.is_removal:
+                changed.append(incoming)
         return changed
 
     def present(self) -> list[AwarenessState]:

@@ -1,101 +1,87 @@
-"""One client socket of a room: an outbox drained by its own task, so a slow or vanished client
-never holds up the room, and a failed send only ever ends that one connection."""
+"""One client socket of a room. Frames are written straight to its transport, never awaited, so
+a slow or vanished client costs only its own socket: one that falls too far behind, or stops
+reading altogether, is closed and resyncs when it comes back.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections import deque
-
-import structlog
 from fastapi import WebSocket
 
-log = structlog.get_logger(__name__)
+from webhost.http.websocket import DirectSocket
 
 # application close codes (4000-4999), in the spirit of HTTP statuses; y-websocket clients
 # do not reconnect after a 44xx close
+CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_SERVER_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHORIZED = 4401
-
-# a client this far behind gets disconnected; it resyncs when it reconnects
-MAX_OUTBOX_BYTES = 16 * 1024 * 1024
-# how long a close frame may take to leave before the socket is simply dropped
-CLOSE_GRACE_SECONDS = 5.0
+CLOSE_TOO_LARGE = 4413
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, key_prefix: str) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        socket: DirectSocket,
+        key_prefix: str,
+        *,
+        max_backlog_bytes: int,
+        send_timeout_seconds: float,
+    ) -> None:
         self.websocket = websocket
         self.key_prefix = key_prefix
         self.awareness_ids: set[int] = set()
-        # set once the client sent a malformed update: nothing it sent later is stored
-        self.rejected = False
-        self._outbox: deque[bytes] = deque()
-        self._outbox_bytes = 0
-        self._wakeup = asyncio.Event()
-        self._close_request: tuple[int, str] | None = None
-        self._gone = False
-        self._sender = asyncio.create_task(self._send_all(), name="yjs-connection-sender")
+        self._socket = socket
+        self._max_backlog = max_backlog_bytes
+        self._send_timeout = send_timeout_seconds
+        # bytes of document replies still allowed to sit in the buffer: a newcomer's first
+        # sync may be far larger than the backlog limit, and must still reach it
+        self._allowance = 0
+        self._written = 0
+        self._progress: tuple[int, float] | None = None  # (bytes taken by the kernel, since)
+        self._closing = False
 
     @property
     def closing(self) -> bool:
         """Closed, or about to be: nothing more is sent to or accepted from this client."""
-        return self._gone or self._close_request is not None
+        return self._closing or not self._socket.open
 
-    def send(self, message: bytes) -> None:
+    def send(self, frame: bytes, *, reply: bool = False) -> None:
+        """Queue a frame (``http.websocket.binary_frame``); ``reply`` marks a document reply."""
         if self.closing:
             return
-        if self._outbox_bytes + len(message) > MAX_OUTBOX_BYTES:
+        buffered = self._socket.buffered
+        self._allowance = min(self._allowance, buffered)
+        if buffered - self._allowance > self._max_backlog:
             self.close(CLOSE_TRY_AGAIN_LATER, "too far behind")
             return
-        self._outbox.append(message)
-        self._outbox_bytes += len(message)
-        self._wakeup.set()
+        self._socket.write(frame)
+        self._written += len(frame)
+        if reply:
+            self._allowance += len(frame)
+
+    def check_progress(self, now: float) -> None:
+        """Close the socket when what was written to it has not moved for the send timeout."""
+        if self.closing:
+            return
+        buffered = self._socket.buffered
+        if buffered == 0:
+            self._progress = None
+            return
+        taken = self._written - buffered
+        if self._progress is None or taken > self._progress[0]:
+            self._progress = (taken, now)
+        elif now - self._progress[1] > self._send_timeout:
+            self.close(CLOSE_TRY_AGAIN_LATER, "not reading")
 
     def close(self, code: int, reason: str) -> None:
         if self.closing:
             return
-        self._close_request = (code, reason[:120])
-        self._outbox.clear()
-        self._outbox_bytes = 0
-        self._wakeup.set()
+        self._closing = True
+        self._socket.close(code, reason[:120])
 
     def mark_gone(self) -> None:
         """The client disconnected: there is nobody left to send to."""
-        self._gone = True
-        self._outbox.clear()
-        self._wakeup.set()
-
-    async def finish(self) -> None:
-        """Let a requested close frame go out, then stop the sender."""
-        if not self.closing:
-            self.close(1000, "")
-        if self._close_request is not None and not self._gone:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._sender), CLOSE_GRACE_SECONDS)
-        self._sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._sender
-
-    async def _send_all(self) -> None:
-        try:
-            while not self._gone:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                while self._outbox and self._close_request is None and not self._gone:
-                    message = self._outbox.popleft()
-                    self._outbox_bytes -= len(message)
-                    await self.websocket.send_bytes(message)
-                if self._close_request is not None and not self._gone:
-                    code, reason = self._close_request
-                    await self.websocket.close(code=code, reason=reason)
-                    return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            # the client went away mid-send; its receive loop sees the disconnect and cleans up
-            log.debug("yjs.send_failed", error=str(exc)[:200])
-            self._gone = True
+        self._closing = True

@@ -10,6 +10,7 @@ from webhost.data.yjs.connection import CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED
 from webhost.data.yjs.naming import validate_document_name
 from webhost.errors import InvalidInput, Unauthorized
 from webhost.http.credentials import bearer_token
+from webhost.http.websocket import direct_socket
 
 router = APIRouter(tags=["yjs"])
 
@@ -30,7 +31,12 @@ async def yjs_document(websocket: WebSocket, document: str) -> None:
     except InvalidInput as exc:
         await _refuse(websocket, 400, CLOSE_BAD_MESSAGE, exc.message)
         return
-    await plane.rooms.serve(websocket, caller, name)
+    socket = direct_socket(websocket.scope)
+    if socket is None:
+        # rooms write frames straight to the transport; see webhost.http.server
+        raise RuntimeError("the data plane must be served with DataPlaneWebSocketProtocol")
+    socket.set_max_message_size(plane.rooms.max_message_bytes(caller))
+    await plane.rooms.serve(websocket, socket, caller, name)
 
 
 async def _refuse(websocket: WebSocket, status: int, close_code: int, reason: str) -> None:

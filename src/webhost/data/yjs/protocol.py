@@ -21,6 +21,8 @@ SYNC_STEP1 = 0
 SYNC_STEP2 = 1
 SYNC_UPDATE = 2
 
+# a presence state is a cursor, a name, a colour: far below this
+MAX_AWARENESS_STATE_BYTES = 32 * 1024
 # lib0 varuints carry at most 53 bits (JavaScript's safe integers)
 _MAX_VAR_UINT = 2**53 - 1
 _MAX_VAR_UINT_BYTES = 8
@@ -99,6 +101,14 @@ class _Reader:
                 return value
         raise ProtocolError(f"{what} out of range")
 
+    def next_length(self) -> int:
+        """The length prefix of the next byte string, without consuming it."""
+        position = self._position
+        try:
+            return self.var_uint("length")
+        finally:
+            self._position = position
+
     def var_bytes(self, what: str) -> bytes:
         length = self.var_uint(f"{what} length")
         end = self._position + length
@@ -119,7 +129,8 @@ class _Reader:
             raise ProtocolError(f"trailing bytes after {what}")
 
 
-def parse_message(frame: bytes) -> Message:
+def parse_message(frame: bytes, *, max_awareness_states: int = 1024) -> Message:
+    """``max_awareness_states`` bounds the states one awareness message may carry."""
     reader = _Reader(frame)
     kind = reader.var_uint("message type")
     message: Message
@@ -134,7 +145,8 @@ def parse_message(frame: bytes) -> Message:
         else:
             raise ProtocolError(f"unknown sync message type {step}")
     elif kind == MESSAGE_AWARENESS:
-        message = AwarenessUpdate(_parse_awareness(reader.var_bytes("awareness update")))
+        payload = reader.var_bytes("awareness update")
+        message = AwarenessUpdate(_parse_awareness(payload, max_awareness_states))
     elif kind == MESSAGE_QUERY_AWARENESS:
         message = QueryAwareness()
     elif kind == MESSAGE_AUTH:
@@ -146,13 +158,19 @@ def parse_message(frame: bytes) -> Message:
     return message
 
 
-def _parse_awareness(payload: bytes) -> tuple[AwarenessState, ...]:
+def _parse_awareness(payload: bytes, max_states: int) -> tuple[AwarenessState, ...]:
     reader = _Reader(payload)
     count = reader.var_uint("awareness count")
+    if count > max_states:
+        raise ProtocolError(f"awareness update with more than {max_states} states")
     states = []
     for _ in range(count):
         client_id = reader.var_uint("awareness client id")
         clock = reader.var_uint("awareness clock")
+        if reader.next_length() > MAX_AWARENESS_STATE_BYTES:
+            raise ProtocolError(
+                f"awareness state larger than {MAX_AWARENESS_STATE_BYTES // 1024} KiB"
+            )
         state = reader.var_string("awareness state")
         # y-protocols reads a JSON null as "this client is gone", however it is spelled
         if _parse_json(state) is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,15 +19,11 @@ from webhost.db.admin import quote_ident
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    update: bytes | None
-    seq: int
-
-
-@dataclass(frozen=True)
-class StoredUpdate:
-    seq: int
-    update: bytes
+class StoredRows:
+    snapshot: bytes | None
+    snapshot_seq: int
+    updates: list[bytes]  # every update after the snapshot, in order
+    last_seq: int  # the highest sequence number among them (or the snapshot's)
 
 
 def _documents(tenant: Tenant) -> str:
@@ -37,54 +34,51 @@ def _updates(tenant: Tenant) -> str:
     return f"{quote_ident(tenant.name)}._yjs_updates"
 
 
-async def lock_document(
-    connection: AsyncConnection, tenant: Tenant, document: str, *, exclusive: bool
-) -> None:
-    """Writers share the lock; a compaction holds it alone, so no row slips past its read."""
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await connection.execute(
-        text(f"SELECT {function}(hashtextextended(:key, 0))"),
-        {"key": f"webhost:yjs:{tenant.name}:{document}"},
-    )
-
-
-async def read_snapshot(connection: AsyncConnection, tenant: Tenant, document: str) -> Snapshot:
-    row = (
-        await connection.execute(
-            text(f"SELECT snapshot, snapshot_seq FROM {_documents(tenant)} WHERE name = :name"),
-            {"name": document},
-        )
-    ).one_or_none()
-    if row is None:
-        return Snapshot(update=None, seq=0)
-    return Snapshot(update=row[0], seq=row[1])
-
-
-async def read_updates(
-    connection: AsyncConnection, tenant: Tenant, document: str, *, after: int
-) -> list[StoredUpdate]:
+async def read_document(connection: AsyncConnection, tenant: Tenant, document: str) -> StoredRows:
+    """Snapshot and later updates in one statement, hence from one consistent view: a
+    compaction committed meanwhile is seen either wholly or not at all."""
     rows = await connection.execute(
         text(
-            f'SELECT seq, "update" FROM {_updates(tenant)} '
-            "WHERE document = :document AND seq > :after ORDER BY seq"
+            f"WITH snapshot AS (SELECT snapshot, snapshot_seq FROM {_documents(tenant)} "
+            "WHERE name = :name) "
+            "SELECT snapshot_seq, snapshot, true FROM snapshot "
+            f'UNION ALL SELECT u.seq, u."update", false FROM {_updates(tenant)} u '
+            "WHERE u.document = :name "
+            "AND u.seq > coalesce((SELECT snapshot_seq FROM snapshot), 0) "
+            "ORDER BY 3 DESC, 1"
         ),
-        {"document": document, "after": after},
+        {"name": document},
     )
-    return [StoredUpdate(seq=seq, update=update) for seq, update in rows]
+    snapshot: bytes | None = None
+    snapshot_seq = last_seq = 0
+    updates: list[bytes] = []
+    for seq, data, is_snapshot in rows:
+        if is_snapshot:
+            snapshot, snapshot_seq = data, seq
+        else:
+            updates.append(data)
+        last_seq = max(last_seq, seq)
+    return StoredRows(snapshot, snapshot_seq, updates, last_seq)
 
 
 async def insert_updates(
-    connection: AsyncConnection, tenant: Tenant, document: str, updates: Sequence[bytes]
-) -> None:
-    await connection.execute(
-        text(
-            f'INSERT INTO {_updates(tenant)} (document, "update") '
-            "SELECT :document, batch.update "
-            'FROM unnest(CAST(:updates AS bytea[])) WITH ORDINALITY AS batch("update", position) '
-            "ORDER BY batch.position"
-        ),
-        {"document": document, "updates": list(updates)},
+    connection: asyncpg.Connection,
+    tenant: Tenant,
+    documents: Sequence[str],
+    updates: Sequence[bytes],
+) -> dict[str, int]:
+    """Append updates (document i gets update i, in order); returns each document's last seq.
+    Takes the driver's connection: this is the group commit's statement."""
+    rows = await connection.fetch(
+        f'WITH inserted AS (INSERT INTO {_updates(tenant)} (document, "update") '
+        "SELECT batch.document, batch.update FROM unnest($1::text[], $2::bytea[]) "
+        'WITH ORDINALITY AS batch(document, "update", position) '
+        "ORDER BY batch.position RETURNING document, seq) "
+        "SELECT document, max(seq) FROM inserted GROUP BY document",
+        documents,
+        updates,
     )
+    return {row["document"]: row["max"] for row in rows}
 
 
 async def write_snapshot(

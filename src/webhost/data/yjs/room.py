@@ -1,51 +1,126 @@
-"""One live document of one tenant: its clients, its in-memory copy and its storage.
+"""One live document of one tenant: its clients, its in-memory document and its storage.
 
-The path of an update: socket -> ``handle`` (decodes) -> inbox -> writer task (validates on
-the shadow copy, stores the batch, then applies and fans out). Every task of a room catches
-its own errors: a failure is logged and costs at most the sockets involved.
+The path of an update: socket -> ``handle`` (applied to the document once, which is also the
+check) -> the plane's group committer (stored with other rooms' updates in one transaction) ->
+``stored`` (its frame encoded once and written to every other socket). Accepted means stored:
+nothing a client sent reaches another client, or a newcomer's sync reply, before it is durable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
+from webhost.config import Settings
 from webhost.data.tenancy.scope import Tenant
 from webhost.data.yjs import protocol
 from webhost.data.yjs.awareness import AwarenessTable
-from webhost.data.yjs.connection import CLOSE_BAD_MESSAGE, CLOSE_SERVER_ERROR, Connection
-from webhost.data.yjs.replica import DocumentReplica, update_is_readable
-from webhost.data.yjs.store import DocumentStore
+from webhost.data.yjs.connection import (
+    CLOSE_SERVER_ERROR,
+    CLOSE_TOO_LARGE,
+    Connection,
+)
+from webhost.data.yjs.document import DocumentDamaged, LiveDocument, UpdateRejected
+from webhost.data.yjs.store import DocumentStore, describe_error
+from webhost.http.websocket import binary_frame
 
 log = structlog.get_logger(__name__)
 
-# updates received but not yet stored; a full inbox slows the senders' sockets down
-INBOX_SIZE = 1024
-# updates stored per transaction when clients write faster than one transaction at a time
-MAX_BATCH = 256
+# client ids one socket may announce presence for (a tab has one; a few for sub-documents)
+MAX_AWARENESS_CLIENTS_PER_CONNECTION = 16
+# a compaction rewrites the whole document, so it waits for this fraction of its size in new
+# updates: the cost of compaction per stored byte stays constant however large the document
+COMPACT_WHEN_LOG_REACHES = 1 / 8
+# accepted updates a room holds while storage catches up; past this, its senders wait
+MAX_UNSAVED_BYTES = 16 * 1024 * 1024
+MAX_UNSAVED_UPDATES = 20_000
 
-_Entry = tuple[Connection, bytes]
+
+class Committer(Protocol):
+    def enqueue(self, room: Room) -> None: ...
+
+
+@dataclass(frozen=True)
+class RoomOptions:
+    compact_after: int = 200
+    document_max_bytes: int = 16 * 1024 * 1024  # for tenants whose plan sets none
+    max_backlog_bytes: int = 4 * 1024 * 1024
+    send_timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RoomOptions:
+        return cls(
+            compact_after=settings.yjs_compact_after,
+            document_max_bytes=settings.yjs_document_max_bytes,
+            max_backlog_bytes=settings.yjs_max_backlog_bytes,
+            send_timeout_seconds=settings.yjs_send_timeout_seconds,
+        )
+
+
+Accepted = tuple[Connection, bytes]
+
+
+@dataclass(frozen=True)
+class _HeldReply:
+    ticket: int  # updates accepted when it was made; sent once as many are stored
+    connection: Connection
+    state_vector: bytes
+    frame: bytes
+
+
+class RoomUnavailable(Exception):
+    """The room stopped (its storage failed); its clients are told to come back."""
 
 
 class Room:
     def __init__(
-        self, tenant: Tenant, document: str, store: DocumentStore, *, compact_after: int
+        self,
+        tenant: Tenant,
+        document: str,
+        store: DocumentStore,
+        committer: Committer,
+        options: RoomOptions,
     ) -> None:
         self.tenant = tenant
         self.document = document
         self.connections: set[Connection] = set()
         self.awareness = AwarenessTable()
+        self.broken = False
+        # told when the room stops serving (its storage failed), to let it go at once
+        self.on_broken: Callable[[Room], None] | None = None
         self._store = store
-        self._compact_after = max(1, compact_after)
-        self._replica = DocumentReplica()
-        self._inbox: asyncio.Queue[_Entry | None] = asyncio.Queue(INBOX_SIZE)
-        self._unfolded = 0
-        self._next_compaction = self._compact_after
+        self._committer = committer
+        self._options = options
+        self._document = LiveDocument()
+        # accepted: applied to the document; durable: of those, how many are stored
+        self._accepted = 0
+        self._durable = 0
+        self._unsaved: deque[Accepted] = deque()
+        self._unsaved_bytes = 0
+        self._flushed = asyncio.Event()
+        self._flushed.set()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        # sync replies held until everything accepted before them is stored; the request's
+        # state vector is kept to answer again should those updates fail to be stored
+        self._held: deque[_HeldReply] = deque()
+        # storage bookkeeping: stored updates the snapshot does not cover yet, and sizes
+        self._since_snapshot: list[bytes] = []
+        self._unfolded_bytes = 0
+        self._snapshot_bytes = 0
+        self._last_seq = 0
+        self._size_estimate = 0
+        self._exact_size_at = 0
         self._compaction: asyncio.Task[None] | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._loading = asyncio.create_task(self._load(), name="yjs-room-load")
+        self._next_compaction = options.compact_after
+        self._ready = asyncio.Event()
+        self._loading: asyncio.Task[None] = asyncio.create_task(self._load(), name="yjs-room-load")
 
     async def ready(self) -> None:
         """Wait until the document is loaded; raises if it could not be."""
@@ -53,131 +128,265 @@ class Room:
 
     async def _load(self) -> None:
         stored = await self._store.load(self.tenant, self.document)
-        for chunk in stored.chunks:
-            if self._replica.stage(chunk):
-                self._replica.commit(chunk)
-            else:
-                log.error("yjs.stored_update_unreadable", document=self.document)
-        self._unfolded = stored.unfolded
-        self._writer = asyncio.create_task(self._write_updates(), name="yjs-room-writer")
+        chunks = [] if stored.snapshot is None else [stored.snapshot]
+        for chunk in [*chunks, *stored.updates]:
+            try:
+                self._document.apply(chunk)
+            except (UpdateRejected, DocumentDamaged) as exc:
+                log.error("yjs.stored_update_unreadable", document=self.document, error=str(exc))
+        self._snapshot_bytes = 0 if stored.snapshot is None else len(stored.snapshot)
+        self._since_snapshot = list(stored.updates)
+        self._unfolded_bytes = sum(len(update) for update in stored.updates)
+        self._last_seq = stored.last_seq
+        self._size_estimate = self._exact_size_at = self._snapshot_bytes + self._unfolded_bytes
+        self._ready.set()
         self._compact_if_due()
+
+    # -- messages from clients ---------------------------------------------------------------
+
+    @property
+    def awareness_limit(self) -> int:
+        """States one awareness message may carry: clients relay everyone they know."""
+        return len(self.connections) * 4 + MAX_AWARENESS_CLIENTS_PER_CONNECTION
 
     def greet(self, connection: Connection) -> None:
         """What the reference server sends a newcomer: its state vector and who is here."""
-        connection.send(protocol.encode_sync_step1(self._replica.state_vector()))
+        connection.send(binary_frame(protocol.encode_sync_step1(self._document.state_vector())))
         present = self.awareness.present()
         if present:
-            connection.send(protocol.encode_awareness(present))
+            connection.send(binary_frame(protocol.encode_awareness(present)))
 
     async def handle(self, connection: Connection, message: protocol.Message) -> None:
         """Act on one client message; raises ProtocolError when the client broke the protocol."""
-        if isinstance(message, protocol.SyncStep1):
-            reply = self._replica.missing_from(message.state_vector)
-            connection.send(protocol.encode_sync_step2(reply))
-        elif isinstance(message, protocol.SyncUpdate):
-            if not update_is_readable(message.update):
-                raise protocol.ProtocolError("malformed update")
+        if not self._ready.is_set():
+            await self._ready.wait()
+        if self.broken:
+            raise RoomUnavailable
+        if isinstance(message, protocol.SyncUpdate):
             if not message.is_empty:
-                await self._inbox.put((connection, message.update))
+                await self._accept(connection, message.update)
+        elif isinstance(message, protocol.SyncStep1):
+            self._send_sync_reply(connection, message.state_vector)
         elif isinstance(message, protocol.AwarenessUpdate):
-            changed = self.awareness.apply(message.states)
-            for state in changed:
-                if state.is_removal:
-                    connection.awareness_ids.discard(state.client_id)
-                else:
-                    connection.awareness_ids.add(state.client_id)
-            if changed:
-                # echoed to the sender too, like the reference server: a lone client
-                # otherwise hears nothing and its watchdog reconnects every 30 seconds
-                self._broadcast(protocol.encode_awareness(changed))
+            self._update_awareness(connection, message.states)
         elif isinstance(message, protocol.QueryAwareness):
-            connection.send(protocol.encode_awareness(self.awareness.present()))
+            connection.send(binary_frame(protocol.encode_awareness(self.awareness.present())))
+
+    async def _accept(self, connection: Connection, update: bytes) -> None:
+        if not self._fits(update):
+            connection.close(
+                CLOSE_TOO_LARGE,
+                f"document would exceed this plan's limit of "
+                f"{self._options.document_max_bytes // 2**20} MiB",
+            )
+            return
+        try:
+            self._document.apply(update)
+        except UpdateRejected:
+            raise protocol.ProtocolError("malformed update") from None
+        except DocumentDamaged as exc:
+            log.warning("yjs.update_damaged_document", document=self.document, error=str(exc))
+            self._rebuild()
+            raise protocol.ProtocolError("malformed update") from None
+        self._accepted += 1
+        self._size_estimate += len(update)
+        self._unsaved.append((connection, update))
+        self._unsaved_bytes += len(update)
+        self._flushed.clear()
+        self._committer.enqueue(self)
+        if self._unsaved_bytes > MAX_UNSAVED_BYTES or len(self._unsaved) > MAX_UNSAVED_UPDATES:
+            # the socket stops being read until storage catches up
+            self._drained.clear()
+            await self._drained.wait()
+
+    def _fits(self, update: bytes) -> bool:
+        """Whether the document stays within its limit with this update. The running estimate
+        (stored bytes) only grows; before refusing, the real size is measured, at most once
+        per 1/64 of the limit of growth, since edits that replace content do not grow it."""
+        limit = self._options.document_max_bytes
+        if self._size_estimate + len(update) <= limit:
+            return True
+        if self._size_estimate - self._exact_size_at >= limit // 64:
+            self._size_estimate = self._exact_size_at = len(self._document.snapshot())
+        return self._size_estimate + len(update) <= limit
+
+    def _send_sync_reply(self, connection: Connection, state_vector: bytes) -> None:
+        """Sync step 2, sent once everything it shows is stored."""
+        reply = self._document.missing_from(state_vector)
+        frame = binary_frame(protocol.encode_sync_step2(reply))
+        if self._durable == self._accepted:
+            connection.send(frame, reply=True)
+        else:
+            self._held.append(_HeldReply(self._accepted, connection, state_vector, frame))
+
+    def _update_awareness(
+        self, connection: Connection, states: tuple[protocol.AwarenessState, ...]
+    ) -> None:
+        newer = self.awareness.newer(states)
+        announced = {state.client_id for state in newer if not state.is_removal}
+        if len(connection.awareness_ids | announced) > MAX_AWARENESS_CLIENTS_PER_CONNECTION:
+            raise protocol.ProtocolError(
+                f"presence for more than {MAX_AWARENESS_CLIENTS_PER_CONNECTION} clients"
+            )
+        changed = self.awareness.record(newer)
+        for state in changed:
+            if state.is_removal:
+                connection.awareness_ids.discard(state.client_id)
+            else:
+                connection.awareness_ids.add(state.client_id)
+        if changed:
+            # echoed to the sender too, like the reference server: a lone client
+            # otherwise hears nothing and its watchdog reconnects every 30 seconds
+            self._broadcast(binary_frame(protocol.encode_awareness(changed)))
 
     def leave(self, connection: Connection) -> None:
         self.connections.discard(connection)
         removed = self.awareness.remove(connection.awareness_ids)
         if removed:
-            self._broadcast(protocol.encode_awareness(removed))
+            self._broadcast(binary_frame(protocol.encode_awareness(removed)))
 
-    def _broadcast(self, message: bytes, *, skip: Connection | None = None) -> None:
-        for connection in list(self.connections):
+    def _broadcast(self, frame: bytes, *, skip: Connection | None = None) -> None:
+        for connection in self.connections:
             if connection is not skip:
-                connection.send(message)
+                connection.send(frame)
 
-    async def _write_updates(self) -> None:
-        while True:
-            batch: list[_Entry] = []
-            entry = await self._inbox.get()
-            while entry is not None:
-                batch.append(entry)
-                if len(batch) >= MAX_BATCH or self._inbox.empty():
-                    break
-                entry = self._inbox.get_nowait()
-            if batch:
-                try:
-                    await self._persist(batch)
-                except Exception:
-                    log.exception("yjs.persist_failed", document=self.document)
-            if entry is None:
-                return
+    # -- the group committer's side ----------------------------------------------------------
 
-    async def _persist(self, batch: list[_Entry]) -> None:
-        accepted: list[_Entry] = []
-        for connection, update in batch:
-            if connection.rejected:
-                continue
-            if self._replica.stage(update):
-                accepted.append((connection, update))
-            else:
-                # what this socket sent after the bad update is dropped with it
-                connection.rejected = True
-                connection.close(CLOSE_BAD_MESSAGE, "malformed update")
-        if not accepted:
-            return
-        try:
-            await self._store.append(self.tenant, self.document, [u for _, u in accepted])
-        except Exception as exc:
-            log.error("yjs.store_failed", document=self.document, error=_describe(exc))
-            self._replica.discard_staged()
-            # their clients still hold these updates and send them again on reconnect
-            for connection, _ in accepted:
-                connection.close(CLOSE_SERVER_ERROR, "could not store update")
-            return
-        for connection, update in accepted:
-            self._replica.commit(update)
-            self._broadcast(protocol.encode_update(update), skip=connection)
-        self._unfolded += len(accepted)
+    def take_unsaved(self, max_updates: int, max_bytes: int) -> list[Accepted]:
+        """Hand the oldest accepted updates to the committer (at least one when there are any)."""
+        taken: list[Accepted] = []
+        size = 0
+        while self._unsaved and len(taken) < max_updates:
+            if taken and size + len(self._unsaved[0][1]) > max_bytes:
+                break
+            entry = self._unsaved.popleft()
+            size += len(entry[1])
+            taken.append(entry)
+        self._unsaved_bytes -= size
+        if (
+            self._unsaved_bytes <= MAX_UNSAVED_BYTES // 2
+            and len(self._unsaved) <= MAX_UNSAVED_UPDATES // 2
+        ):
+            self._drained.set()
+        return taken
+
+    @property
+    def has_unsaved(self) -> bool:
+        return bool(self._unsaved)
+
+    def stored(self, entries: list[Accepted], last_seq: int) -> None:
+        """The committer stored these updates: now they may travel."""
+        self._durable += len(entries)
+        self._last_seq = max(self._last_seq, last_seq)
+        for sender, update in entries:
+            self._broadcast(binary_frame(protocol.encode_update(update)), skip=sender)
+            self._since_snapshot.append(update)
+            self._unfolded_bytes += len(update)
+        while self._held and self._held[0].ticket <= self._durable:
+            held = self._held.popleft()
+            held.connection.send(held.frame, reply=True)
+        if self._durable == self._accepted:
+            self._flushed.set()
         self._compact_if_due()
+
+    def store_failed(self, entries: list[Accepted]) -> None:
+        """These updates could not be stored, and those accepted after them will not be: the
+        document is rebuilt from storage without them and their senders are disconnected.
+        Every such client still holds what it sent and sends it again when it reconnects."""
+        dropped = [*entries, *self._unsaved]
+        self._unsaved.clear()
+        self._unsaved_bytes = 0
+        self._drained.set()
+        self._accepted = self._durable
+        self._flushed.set()
+        for connection in {connection for connection, _ in dropped}:
+            connection.close(CLOSE_SERVER_ERROR, "could not store update")
+        self._rebuild()
+
+    def _stop(self) -> None:
+        """The document cannot be served (storage is out of reach): everyone comes back later."""
+        log.error("yjs.room_stopped", document=self.document)
+        self.broken = True
+        self._held.clear()
+        for connection in list(self.connections):
+            connection.close(CLOSE_SERVER_ERROR, "document unavailable")
+        if self.on_broken is not None:
+            self.on_broken(self)
+
+    # -- keeping the document sound ------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        """A crafted update damaged the document: once what was accepted before it is stored,
+        reload the document from storage. Messages wait meanwhile."""
+        if not self._ready.is_set():
+            return  # already rebuilding
+        self._ready.clear()
+
+        async def reload() -> None:
+            await self._flushed.wait()
+            if self._compaction is not None:
+                with contextlib.suppress(Exception):
+                    await self._compaction
+            self._document = LiveDocument()
+            try:
+                await self._load()
+            except Exception as exc:
+                log.error(
+                    "yjs.room_reload_failed", document=self.document, error=describe_error(exc)
+                )
+                self._stop()
+                self._ready.set()
+                return
+            # replies held for updates that were dropped are made again from what is stored
+            held, self._held = self._held, deque()
+            for reply in held:
+                self._send_sync_reply(reply.connection, reply.state_vector)
+
+        self._loading = asyncio.create_task(reload(), name="yjs-room-reload")
 
     def _compact_if_due(self) -> None:
         running = self._compaction is not None and not self._compaction.done()
-        if self._unfolded >= self._next_compaction and not running:
+        if (
+            not running
+            and not self.broken
+            and self._ready.is_set()
+            and len(self._since_snapshot) >= self._next_compaction
+            and self._unfolded_bytes >= self._snapshot_bytes * COMPACT_WHEN_LOG_REACHES
+        ):
             self._compaction = asyncio.create_task(self._compact(), name="yjs-room-compaction")
 
     async def _compact(self) -> None:
+        """Write the live document as the new snapshot and drop the log rows it covers."""
+        if self.broken or not self._ready.is_set():
+            return  # a damaged or unstored document must never become the snapshot
+        folded = list(self._since_snapshot)
+        through_seq = self._last_seq
+        # updates still waiting for what they depend on are not in the snapshot: kept as rows
+        carried = self._document.settle(folded)
+        snapshot = self._document.snapshot()
         try:
-            folded = await self._store.compact(self.tenant, self.document)
+            carried_seq = await self._store.compact(
+                self.tenant, self.document, snapshot, through_seq, carried
+            )
         except Exception as exc:
-            log.error("yjs.compaction_failed", document=self.document, error=_describe(exc))
+            log.error("yjs.compaction_failed", document=self.document, error=describe_error(exc))
             # try again only after as many updates again, not on every update
-            self._next_compaction = self._unfolded + self._compact_after
+            self._next_compaction = len(self._since_snapshot) + self._options.compact_after
             return
-        self._unfolded = max(0, self._unfolded - folded)
-        self._next_compaction = self._compact_after
+        self._since_snapshot = carried + self._since_snapshot[len(folded) :]
+        self._unfolded_bytes = sum(len(update) for update in self._since_snapshot)
+        self._snapshot_bytes = len(snapshot)
+        self._size_estimate = self._exact_size_at = self._snapshot_bytes + self._unfolded_bytes
+        self._last_seq = max(self._last_seq, carried_seq)
+        self._next_compaction = len(carried) + self._options.compact_after
 
     async def shut_down(self) -> None:
-        """Store what is still queued, fold the log into the snapshot, stop every task."""
+        """Wait until every accepted update is stored, fold the log into the snapshot."""
         with contextlib.suppress(Exception):
             await self._loading
-        if self._writer is not None:
-            await self._inbox.put(None)
-            await self._writer
+        await self._flushed.wait()
         if self._compaction is not None:
-            await self._compaction
-        if self._writer is not None and self._unfolded > 0:
+            with contextlib.suppress(Exception):
+                await self._compaction
+        if self._since_snapshot:
             await self._compact()
-
-
-def _describe(exc: Exception) -> str:
-    """The error without the statement's parameters, which hold the tenant's document."""
-    return f"{type(exc).__name__}: {getattr(exc, 'orig', exc)}"[:300]

@@ -1,13 +1,16 @@
 """Live Yjs rooms of one data plane: one room per (tenant, document), opened on first use and
 released, after folding its log into a snapshot, when its last client leaves.
 
-pycrdt-websocket's YRoom is not used: an update must be stored before it is applied or
-broadcast, one bad socket must not disturb its room, and storage is scoped to the tenant.
+pycrdt-websocket's YRoom is not used: an update must be stored before it is broadcast, one bad
+socket must not disturb its room, storage is scoped to the tenant and shared by every room of
+the plane (group commit), and a frame is encoded once for all of a room's sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import uuid
 from typing import TYPE_CHECKING
 
@@ -17,15 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from webhost.data.tenancy.scope import Tenant
 from webhost.data.yjs import protocol
+from webhost.data.yjs.commits import GroupCommitter
 from webhost.data.yjs.connection import (
     CLOSE_BAD_MESSAGE,
     CLOSE_GOING_AWAY,
+    CLOSE_NORMAL,
     CLOSE_SERVER_ERROR,
     CLOSE_UNAUTHORIZED,
     Connection,
 )
-from webhost.data.yjs.room import Room
+from webhost.data.yjs.room import Room, RoomOptions, RoomUnavailable
 from webhost.data.yjs.store import DocumentStore
+from webhost.db.urls import PostgresURL
+from webhost.http.websocket import DirectSocket
 
 if TYPE_CHECKING:
     from webhost.data.plane import Caller
@@ -37,30 +44,54 @@ RoomKey = tuple[uuid.UUID, str]
 SHUTDOWN_GRACE_SECONDS = 30.0
 # a key revoked while its holder was between authentication and joining a room is still refused
 REMEMBERED_REVOCATIONS = 10_000
+# how often sockets are checked for a client that stopped reading
+PROGRESS_CHECK_SECONDS = 1.0
 
 
 class RoomRegistry:
-    def __init__(self, engine: AsyncEngine, *, compact_after: int) -> None:
-        self._store = DocumentStore(engine)
-        self._compact_after = compact_after
+    def __init__(
+        self, engine: AsyncEngine, database_url: PostgresURL, options: RoomOptions
+    ) -> None:
+        self._store = DocumentStore(engine, database_url)
+        self._committer = GroupCommitter(self._store)
+        self._options = options
         self._rooms: dict[RoomKey, Room] = {}
         self._closing: dict[RoomKey, asyncio.Task[None]] = {}
         self._changed = asyncio.Event()
         self._revoked: dict[str, None] = {}
         self._shutting_down = False
+        self._watchdog: asyncio.Task[None] | None = None
 
     @property
     def open_rooms(self) -> int:
         """Rooms in memory, counting those still storing their snapshot before they go."""
         return len(self._rooms) + len(self._closing)
 
-    async def serve(self, websocket: WebSocket, caller: Caller, document: str) -> None:
+    def max_message_bytes(self, caller: Caller) -> int:
+        """The largest message a client may send: past its document limit it is refused with a
+        reason (4413); far past it, the connection ends before the message is even buffered."""
+        return max(2 * self._document_limit(caller), 1 << 20)
+
+    def _document_limit(self, caller: Caller) -> int:
+        return caller.limits.yjs_document_max_bytes or self._options.document_max_bytes
+
+    async def serve(
+        self, websocket: WebSocket, socket: DirectSocket, caller: Caller, document: str
+    ) -> None:
         try:
             await websocket.accept()
         except Exception as exc:
             log.info("yjs.accept_failed", error=str(exc)[:200])
             return
-        connection = Connection(websocket, caller.key_prefix)
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch_progress(), name="yjs-watchdog")
+        connection = Connection(
+            websocket,
+            socket,
+            caller.key_prefix,
+            max_backlog_bytes=self._options.max_backlog_bytes,
+            send_timeout_seconds=self._options.send_timeout_seconds,
+        )
         room: Room | None = None
         try:
             if self._shutting_down:
@@ -68,7 +99,7 @@ class RoomRegistry:
             elif caller.key_prefix in self._revoked:
                 connection.close(CLOSE_UNAUTHORIZED, "API key revoked")
             else:
-                room = await self._join(caller.tenant, document, connection)
+                room = await self._join(caller, document, connection)
                 room.greet(connection)
                 await self._receive(room, connection)
         except Exception:
@@ -77,7 +108,7 @@ class RoomRegistry:
         finally:
             if room is not None:
                 self._leave(room, connection)
-            await connection.finish()
+            connection.close(CLOSE_NORMAL, "")
 
     def connected_key_prefixes(self) -> set[str]:
         """The API keys open sockets authenticated with."""
@@ -111,15 +142,21 @@ class RoomRegistry:
             log.error("yjs.shutdown_incomplete", rooms=len(self._rooms) + len(self._closing))
             for task in list(self._closing.values()):
                 task.cancel()
+        await self._committer.close()
+        await self._store.close()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
 
-    async def _join(self, tenant: Tenant, document: str, connection: Connection) -> Room:
-        key = (tenant.id, document)
+    async def _join(self, caller: Caller, document: str, connection: Connection) -> Room:
+        key = (caller.tenant.id, document)
         # a room being shut down is still writing its snapshot; the next one loads after it
         while key in self._closing:
             await asyncio.wait([self._closing[key]])
         room = self._rooms.get(key)
         if room is None:
-            room = Room(tenant, document, self._store, compact_after=self._compact_after)
+            room = self._open(caller.tenant, document, self._document_limit(caller))
             self._rooms[key] = room
         room.connections.add(connection)
         try:
@@ -129,10 +166,23 @@ class RoomRegistry:
             raise
         return room
 
+    def _open(self, tenant: Tenant, document: str, document_limit: int) -> Room:
+        options = dataclasses.replace(self._options, document_max_bytes=document_limit)
+        room = Room(tenant, document, self._store, self._committer, options)
+        room.on_broken = self._retire
+        return room
+
     def _leave(self, room: Room, connection: Connection) -> None:
         room.leave(connection)
         key = (room.tenant.id, room.document)
         if room.connections or self._rooms.get(key) is not room:
+            return
+        self._retire(room)
+
+    def _retire(self, room: Room) -> None:
+        """Let the room go: it stores what it holds, then its document may load afresh."""
+        key = (room.tenant.id, room.document)
+        if self._rooms.get(key) is not room:
             return
         del self._rooms[key]
         self._closing[key] = asyncio.create_task(self._shut_down(key, room), name="yjs-room-close")
@@ -160,8 +210,21 @@ class RoomRegistry:
                 connection.close(CLOSE_BAD_MESSAGE, "y-websocket messages are binary")
                 return
             try:
-                await room.handle(connection, protocol.parse_message(frame))
+                message = protocol.parse_message(frame, max_awareness_states=room.awareness_limit)
+                await room.handle(connection, message)
             except protocol.ProtocolError as exc:
                 log.info("yjs.protocol_error", document=room.document, reason=exc.reason)
                 connection.close(CLOSE_BAD_MESSAGE, exc.reason)
                 return
+            except RoomUnavailable:
+                return
+
+    async def _watch_progress(self) -> None:
+        """Close sockets whose client stopped reading: their unsent frames go nowhere."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(PROGRESS_CHECK_SECONDS)
+            now = loop.time()
+            for room in list(self._rooms.values()):
+                for connection in list(room.connections):
+                    connection.check_progress(now)

@@ -1,8 +1,8 @@
-"""Durable Yjs documents: an append-only log of updates folded now and then into a snapshot.
+"""Durable Yjs documents: an append-only log of updates, folded now and then into a snapshot.
 
-Each method is one tenant transaction. Appends and loads share a per-document advisory lock
-that compaction takes exclusively, so a compaction reads every row it deletes and an update
-appended meanwhile waits for it and lands after the snapshot.
+Appends of many rooms, of any tenants, share one transaction (group commit), each tenant's rows
+written as that tenant. A document is served by one room of one process, so its compaction
+knows exactly which rows its snapshot covers and needs no lock against appends.
 """
 
 from __future__ import annotations
@@ -10,68 +10,93 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pycrdt import Doc, merge_updates
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from webhost.data.tenancy.scope import Tenant, tenant_transaction
+from webhost.data.tenancy.scope import Tenant, shared_transaction, tenant_transaction
 from webhost.data.yjs import repository
-
-
-class UnfoldableDocument(Exception):
-    """The stored updates do not merge into a readable snapshot; they are kept as they are."""
+from webhost.data.yjs.repository import StoredRows
+from webhost.db import admin
+from webhost.db.urls import PostgresURL
 
 
 @dataclass(frozen=True)
-class StoredDocument:
-    chunks: list[bytes]  # the snapshot (if any) then every later update, in order
-    unfolded: int  # updates not yet folded into the snapshot
+class DocumentWrite:
+    tenant: Tenant
+    document: str
+    updates: Sequence[bytes]
 
 
 class DocumentStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, database_url: PostgresURL) -> None:
         self._engine = engine
+        self._database_url = database_url
+        # appends have a connection of their own: no pool checkout (and ping) per commit
+        self._appender: asyncpg.Connection | None = None
 
-    async def load(self, tenant: Tenant, document: str) -> StoredDocument:
+    async def close(self) -> None:
+        if self._appender is not None:
+            await self._appender.close()
+            self._appender = None
+
+    async def load(self, tenant: Tenant, document: str) -> StoredRows:
         async with tenant_transaction(self._engine, tenant) as connection:
-            await repository.lock_document(connection, tenant, document, exclusive=False)
-            snapshot = await repository.read_snapshot(connection, tenant, document)
-            updates = await repository.read_updates(
-                connection, tenant, document, after=snapshot.seq
+            return await repository.read_document(connection, tenant, document)
+
+    async def append(self, writes: Sequence[DocumentWrite]) -> list[int]:
+        """Store every write in one transaction; returns the last sequence number of each."""
+        by_tenant: dict[Tenant, list[DocumentWrite]] = {}
+        for write in writes:
+            by_tenant.setdefault(write.tenant, []).append(write)
+        last_seqs: dict[tuple[Tenant, str], int] = {}
+        if self._appender is None or self._appender.is_closed():
+            self._appender = await admin.connect(self._database_url)
+        try:
+            async with shared_transaction(self._appender) as turns:
+                for tenant, tenant_writes in by_tenant.items():
+                    connection = await turns.enter(tenant)
+                    documents = [w.document for w in tenant_writes for _ in w.updates]
+                    updates = [update for w in tenant_writes for update in w.updates]
+                    stored = await repository.insert_updates(connection, tenant, documents, updates)
+                    for document, seq in stored.items():
+                        last_seqs[(tenant, document)] = seq
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+            # the connection's state is unknown: the next append starts on a new one
+            self._appender.terminate()
+            self._appender = None
+            raise
+        return [last_seqs[(write.tenant, write.document)] for write in writes]
+
+    async def compact(
+        self,
+        tenant: Tenant,
+        document: str,
+        snapshot: bytes,
+        through_seq: int,
+        carried: Sequence[bytes],
+    ) -> int:
+        """Replace the log up to ``through_seq`` with the snapshot. ``carried`` updates (those
+        the snapshot cannot hold yet) are appended again; returns their last sequence number,
+        or ``through_seq`` when there are none."""
+        async with tenant_transaction(self._engine, tenant) as connection:
+            await repository.write_snapshot(connection, tenant, document, snapshot, through_seq)
+            await repository.delete_updates_through(connection, tenant, document, through_seq)
+            if not carried:
+                return through_seq
+            stored = await repository.insert_updates(
+                await _driver_connection(connection), tenant, [document] * len(carried), carried
             )
-        chunks = [] if snapshot.update is None else [snapshot.update]
-        chunks.extend(stored.update for stored in updates)
-        return StoredDocument(chunks=chunks, unfolded=len(updates))
-
-    async def append(self, tenant: Tenant, document: str, updates: Sequence[bytes]) -> None:
-        async with tenant_transaction(self._engine, tenant) as connection:
-            await repository.lock_document(connection, tenant, document, exclusive=False)
-            await repository.insert_updates(connection, tenant, document, updates)
-
-    async def compact(self, tenant: Tenant, document: str) -> int:
-        """Fold every stored update into the snapshot; returns how many were folded."""
-        async with tenant_transaction(self._engine, tenant) as connection:
-            await repository.lock_document(connection, tenant, document, exclusive=True)
-            snapshot = await repository.read_snapshot(connection, tenant, document)
-            updates = await repository.read_updates(
-                connection, tenant, document, after=snapshot.seq
-            )
-            if not updates:
-                return 0
-            chunks = [] if snapshot.update is None else [snapshot.update]
-            chunks.extend(stored.update for stored in updates)
-            folded = fold(chunks)
-            last_seq = updates[-1].seq
-            await repository.write_snapshot(connection, tenant, document, folded, last_seq)
-            await repository.delete_updates_through(connection, tenant, document, last_seq)
-        return len(updates)
+        return stored[document]
 
 
-def fold(chunks: Sequence[bytes]) -> bytes:
-    """Merge updates without a document, which keeps those still waiting for dependencies."""
-    try:
-        merged = merge_updates(*chunks)
-        # the snapshot replaces its rows, so it must load before they may go
-        Doc().apply_update(merged)
-    except Exception as exc:
-        raise UnfoldableDocument(str(exc)[:200]) from exc
-    return merged
+async def _driver_connection(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under SQLAlchemy's, in the same transaction."""
+    pooled = await connection.get_raw_connection()
+    driver = pooled.driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    return driver
+
+
+def describe_error(exc: Exception) -> str:
+    """A storage error without the statement's parameters, which hold tenants' documents."""
+    return f"{type(exc).__name__}: {getattr(exc, 'orig', exc)}"[:300]
