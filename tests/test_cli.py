@@ -150,3 +150,45 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert lines == ["error: DATABASE_URL must start with postgresql://"]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        (
+            {},
+            "error: webhost dataplane needs WEBHOST_DATAPLANE_DATABASE_URL and "
+            "WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets them)",
+        ),
+        (
+            {
+                "WEBHOST_DATAPLANE_DATABASE_URL": "postgresql://plane@localhost/wh_t",
+                "WEBHOST_DATAPLANE_TENANT_ID": "not-a-uuid",
+            },
+            "error: invalid settings: dataplane_tenant_id: Input should be a valid UUID",
+        ),
+        (
+            {
+                "WEBHOST_DATAPLANE_DATABASE_URL": "mysql://plane@localhost/wh_t",
+                "WEBHOST_DATAPLANE_TENANT_ID": "6b0f8f2e-4c1d-4a53-9a0e-2f1f3c2d9e10",
+            },
+            "error: WEBHOST_DATAPLANE_DATABASE_URL must start with postgresql://",
+        ),
+    ],
+)
+def test_dataplane_settings_errors_are_one_clear_line(
+    environment: dict[str, str], message: str
+) -> None:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOST_DATAPLANE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "webhost", "dataplane", "--port", str(free_port())],
+        env=inherited | environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
+    assert "Traceback" not in result.stdout + result.stderr
