@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,9 +18,9 @@ import pytest
 
 from tests.support.clients import api_client
 from tests.support.factories import PASSWORD, create_key, sign_up
-from tests.support.inspect import dataplane_pids
+from tests.support.inspect import dataplane_pids, processes_using
 from tests.support.node import YjsNodeClient
-from tests.support.platform import wait_for_deployment
+from tests.support.platform import UpProcess, wait_for_deployment
 from tests.support.polling import wait_until
 from tests.support.servers import free_port
 
@@ -29,43 +28,13 @@ from tests.support.servers import free_port
 @contextmanager
 def webhost_up(data_dir: Path, port: int, data_port: int, first_dedicated: int) -> Iterator[str]:
     """Run `webhost up` until the block ends, then stop it with Ctrl-C (SIGINT)."""
-    output = data_dir.parent / f"up-{port}.log"
-    with output.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "webhost",
-                "up",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                str(port),
-                "--data-port",
-                str(data_port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
-            | {
-                "WEBHOST_DEDICATED_PORTS": f"{first_dedicated}-{first_dedicated + 9}",
-                "COLUMNS": "200",
-            },
-        )
+    up = UpProcess(data_dir, port, data_port, first_dedicated)
     try:
-        wait_until(
-            lambda: "Press Ctrl-C" in output.read_text() or process.poll() is not None,
-            timeout=120,
-            message="webhost up to start",
-        )
-        assert process.poll() is None, output.read_text()
-        yield output.read_text()
+        yield up.start()
     finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(60)
-        text = output.read_text()
-    assert code == 0, text
-    assert "stopped cleanly" in text
+        code = up.interrupt() if up.process is not None else None
+    assert code == 0, up.text
+    assert "stopped cleanly" in up.text
 
 
 @pytest.mark.slow
@@ -128,6 +97,7 @@ def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
                 state = reader.snapshot()
                 assert state["text"] == f"depot -> {name} customer"
                 assert state["map"] == {"driver": "Grace"}
+    assert processes_using(data_dir / "postgres") == []
 
 
 def _records(data: httpx.Client) -> list[dict[str, object]] | None:

@@ -120,7 +120,16 @@ async def _serve_until_signalled(settings: Settings, components: Any, banner: bo
     finally:
         with console.status("stopping services..."):
             await runtime.stop()
-    console.print("stopped cleanly")
+    embedded = runtime.platform.embedded if runtime.platform is not None else None
+    if embedded is not None and embedded.still_used_by:
+        users = ", ".join(str(pid) for pid in embedded.still_used_by)
+        console.print(
+            "stopped cleanly; the embedded PostgreSQL keeps running for the other webhost "
+            f"processes using it (pid {users})",
+            soft_wrap=True,
+        )
+    else:
+        console.print("stopped cleanly")
 
 
 async def _print_banner(runtime: Any) -> None:
