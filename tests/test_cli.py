@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,9 +18,9 @@ import pytest
 
 from tests.support.clients import api_client
 from tests.support.factories import PASSWORD, create_key, sign_up
-from tests.support.inspect import dataplane_pids
+from tests.support.inspect import dataplane_pids, processes_using
 from tests.support.node import YjsNodeClient
-from tests.support.platform import wait_for_deployment
+from tests.support.platform import UpProcess, wait_for_deployment
 from tests.support.polling import wait_until
 from tests.support.servers import free_port
 
@@ -29,43 +28,13 @@ from tests.support.servers import free_port
 @contextmanager
 def webhost_up(data_dir: Path, port: int, data_port: int, first_dedicated: int) -> Iterator[str]:
     """Run `webhost up` until the block ends, then stop it with Ctrl-C (SIGINT)."""
-    output = data_dir.parent / f"up-{port}.log"
-    with output.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "webhost",
-                "up",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                str(port),
-                "--data-port",
-                str(data_port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
-            | {
-                "WEBHOST_DEDICATED_PORTS": f"{first_dedicated}-{first_dedicated + 9}",
-                "COLUMNS": "200",
-            },
-        )
+    up = UpProcess(data_dir, port, data_port, first_dedicated)
     try:
-        wait_until(
-            lambda: "Press Ctrl-C" in output.read_text() or process.poll() is not None,
-            timeout=120,
-            message="webhost up to start",
-        )
-        assert process.poll() is None, output.read_text()
-        yield output.read_text()
+        yield up.start()
     finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(60)
-        text = output.read_text()
-    assert code == 0, text
-    assert "stopped cleanly" in text
+        code = up.interrupt() if up.process is not None else None
+    assert code == 0, up.text
+    assert "stopped cleanly" in up.text
 
 
 @pytest.mark.slow
@@ -128,6 +97,7 @@ def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
                 state = reader.snapshot()
                 assert state["text"] == f"depot -> {name} customer"
                 assert state["map"] == {"driver": "Grace"}
+    assert processes_using(data_dir / "postgres") == []
 
 
 def _records(data: httpx.Client) -> list[dict[str, object]] | None:
@@ -149,4 +119,46 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines == ["error: DATABASE_URL must start with postgresql://"]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        (
+            {},
+            "error: webhost dataplane needs WEBHOST_DATAPLANE_DATABASE_URL and "
+            "WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets them)",
+        ),
+        (
+            {
+                "WEBHOST_DATAPLANE_DATABASE_URL": "postgresql://plane@localhost/wh_t",
+                "WEBHOST_DATAPLANE_TENANT_ID": "not-a-uuid",
+            },
+            "error: invalid settings: dataplane_tenant_id: Input should be a valid UUID",
+        ),
+        (
+            {
+                "WEBHOST_DATAPLANE_DATABASE_URL": "mysql://plane@localhost/wh_t",
+                "WEBHOST_DATAPLANE_TENANT_ID": "6b0f8f2e-4c1d-4a53-9a0e-2f1f3c2d9e10",
+            },
+            "error: WEBHOST_DATAPLANE_DATABASE_URL must start with postgresql://",
+        ),
+    ],
+)
+def test_dataplane_settings_errors_are_one_clear_line(
+    environment: dict[str, str], message: str
+) -> None:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOST_DATAPLANE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "webhost", "dataplane", "--port", str(free_port())],
+        env=inherited | environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
     assert "Traceback" not in result.stdout + result.stderr

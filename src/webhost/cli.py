@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -48,7 +47,9 @@ def _settings(**overrides: Any) -> Settings:
             f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
             for error in exc.errors()
         )
-        errors.print(f"[red]error:[/red] invalid settings: {problems}", highlight=False)
+        errors.print(
+            f"[red]error:[/red] invalid settings: {problems}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1) from None
     configure_logging(settings.log_level, settings.log_format)
     return settings
@@ -63,8 +64,8 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine; errors become one line on stderr and exit code 1."""
+def _run(settings: Settings, coroutine_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; errors become one line on stderr (a traceback with WEBHOST_DEBUG)."""
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             return runner.run(coroutine_factory())  # type: ignore[arg-type]
@@ -73,7 +74,7 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     except KeyboardInterrupt:
         errors.print("interrupted")
     except Exception as exc:
-        if os.environ.get("WEBHOST_DEBUG"):
+        if settings.debug:
             raise
         summary = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         errors.print(
@@ -119,7 +120,16 @@ async def _serve_until_signalled(settings: Settings, components: Any, banner: bo
     finally:
         with console.status("stopping services..."):
             await runtime.stop()
-    console.print("stopped cleanly")
+    embedded = runtime.platform.embedded if runtime.platform is not None else None
+    if embedded is not None and embedded.still_used_by:
+        users = ", ".join(str(pid) for pid in embedded.still_used_by)
+        console.print(
+            "stopped cleanly; the embedded PostgreSQL keeps running for the other webhost "
+            f"processes using it (pid {users})",
+            soft_wrap=True,
+        )
+    else:
+        console.print("stopped cleanly")
 
 
 async def _print_banner(runtime: Any) -> None:
@@ -157,7 +167,7 @@ def up(
     from webhost.runtime import Components
 
     settings = _settings(data_dir=data_dir, host=host, port=port, data_port=data_port)
-    _run(lambda: _serve_until_signalled(settings, Components(worker=worker), banner=True))
+    _run(settings, lambda: _serve_until_signalled(settings, Components(worker=worker), banner=True))
 
 
 @app.command()
@@ -167,7 +177,7 @@ def worker(data_dir: DataDirOption = None) -> None:
 
     settings = _settings(data_dir=data_dir)
     components = Components(control=False, shared_plane=False, supervisor=False)
-    _run(lambda: _serve_until_signalled(settings, components, banner=False))
+    _run(settings, lambda: _serve_until_signalled(settings, components, banner=False))
 
 
 @app.command()
@@ -177,7 +187,7 @@ def dataplane(
 ) -> None:
     """Serve one dedicated data plane (started by the local provider's supervisor).
 
-    Reads WEBHOST_DATAPLANE_DATABASE_URL and WEBHOST_DATAPLANE_TENANT_ID from the environment.
+    Needs WEBHOST_DATAPLANE_DATABASE_URL and WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets them).
     """
     import uvicorn
 
@@ -188,16 +198,25 @@ def dataplane(
     from webhost.http.server import server_config
 
     settings = _settings()
-    database_url = os.environ.get("WEBHOST_DATAPLANE_DATABASE_URL")
-    tenant_id = os.environ.get("WEBHOST_DATAPLANE_TENANT_ID")
-    if not database_url or not tenant_id:
+    if settings.dataplane_database_url is None or settings.dataplane_tenant_id is None:
         errors.print(
-            "error: WEBHOST_DATAPLANE_DATABASE_URL and WEBHOST_DATAPLANE_TENANT_ID are required"
+            "[red]error:[/red] webhost dataplane needs WEBHOST_DATAPLANE_DATABASE_URL and "
+            "WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets them)",
+            highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(1)
+    try:
+        database = PostgresURL.parse(
+            settings.dataplane_database_url.get_secret_value(),
+            setting="WEBHOST_DATAPLANE_DATABASE_URL",
+        )
+    except WebHostError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     plane = DataPlane(
-        PostgresURL.parse(database_url),
-        only_tenant=uuid.UUID(tenant_id),
+        database,
+        only_tenant=settings.dataplane_tenant_id,
         max_body_bytes=settings.max_body_bytes,
         yjs=RoomOptions.from_settings(settings),
     )
@@ -218,7 +237,7 @@ def migrate(data_dir: DataDirOption = None) -> None:
             await platform.close()
         console.print("migrations applied")
 
-    _run(run)
+    _run(settings, run)
 
 
 @app.command("operator-login")
@@ -239,7 +258,7 @@ def operator_login(data_dir: DataDirOption = None) -> None:
             await platform.close()
         console.print(f"{settings.control_url}/login/once/{link.token}")
 
-    _run(run)
+    _run(settings, run)
 
 
 @app.command()
@@ -270,7 +289,7 @@ def plans(data_dir: DataDirOption = None) -> None:
             )
         console.print(table)
 
-    _run(run)
+    _run(settings, run)
 
 
 def main() -> None:

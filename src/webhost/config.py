@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Literal
 
@@ -25,8 +26,10 @@ class Settings(BaseSettings):
         description="Base64 key (32 bytes) that encrypts stored credentials; "
         "unset means one is generated in the data directory.",
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(
+        default=8000, ge=0, le=65535, description="Control plane (dashboard and API) port."
+    )
     data_port: int = Field(default=8001, ge=0, le=65535, description="Shared data plane port.")
     public_url: str | None = Field(default=None, description="Control plane URL as users see it.")
     shared_data_url: str | None = Field(
@@ -39,9 +42,13 @@ class Settings(BaseSettings):
         default="local",
         description="Provisioning provider: a registered name or 'module:Class'.",
     )
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    worker_concurrency: int = Field(default=4, ge=1)
-    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest data-plane request body (larger: 413)."
+    )
+    worker_concurrency: int = Field(default=4, ge=1, description="Jobs a worker runs at once.")
+    worker_heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="Worker heartbeat interval."
+    )
     stalled_job_seconds: float = Field(
         default=20.0, gt=0, description="A job whose worker is silent this long is retried."
     )
@@ -65,8 +72,25 @@ class Settings(BaseSettings):
         gt=0,
         description="A Yjs client that takes nothing of what is sent to it this long is dropped.",
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe log level written."
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="Log lines for people (console) or machines (json)."
+    )
+    debug: bool = Field(
+        default=False, description="CLI errors show their full traceback instead of one line."
+    )
+    dataplane_database_url: SecretStr | None = Field(
+        default=None,
+        description="Database of a dedicated data plane, as its own login role "
+        "(set by the supervisor for `webhost dataplane`).",
+    )
+    dataplane_tenant_id: uuid.UUID | None = Field(
+        default=None,
+        description="The one tenant a dedicated data plane serves "
+        "(set by the supervisor for `webhost dataplane`).",
+    )
 
     @field_validator("data_dir")
     @classmethod

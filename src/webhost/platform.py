@@ -49,15 +49,28 @@ class Platform:
     async def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Platform:
         """Reach (or start) PostgreSQL, bring the control database up to date, wire services."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        embedded: EmbeddedPostgres | None = None
-        if settings.database_url is None:
-            embedded = EmbeddedPostgres(settings.data_dir)
-            server = embedded.start()
+        if settings.database_url is not None:
+            control = PostgresURL.parse(settings.database_url.get_secret_value())
+            return await cls._connect(settings, control, None, migrate_schema=migrate_schema)
+        embedded = EmbeddedPostgres(settings.data_dir)
+        server = embedded.start()
+        try:
             control = server.with_database(EMBEDDED_CONTROL_DATABASE)
             await admin.ensure_database(server, control.database)
-        else:
-            control = PostgresURL.parse(settings.database_url.get_secret_value())
-            server = control.with_database("postgres")
+            return await cls._connect(settings, control, embedded, migrate_schema=migrate_schema)
+        except BaseException:
+            embedded.stop()  # a failed start leaves the server as it found it
+            raise
+
+    @classmethod
+    async def _connect(
+        cls,
+        settings: Settings,
+        control: PostgresURL,
+        embedded: EmbeddedPostgres | None,
+        *,
+        migrate_schema: bool,
+    ) -> Platform:
         engine = create_engine(control)
         try:
             if migrate_schema:
@@ -70,14 +83,13 @@ class Platform:
             raise ConfigurationError(
                 f"cannot use PostgreSQL at {control.redacted()}: {detail or type(reason).__name__}"
             ) from exc
-        secret_box = SecretBox(_secret_key(settings))
         platform = cls(
             settings=settings,
-            server=server,
+            server=control.with_database("postgres"),
             control_database=control,
             engine=engine,
             sessions=create_session_factory(engine),
-            secret_box=secret_box,
+            secret_box=SecretBox(_secret_key(settings)),
             jobs=create_job_app(control),
             embedded=embedded,
         )
@@ -95,10 +107,12 @@ class Platform:
             await engine.dispose()
 
     async def close(self) -> None:
-        await self.provider.close()
-        await self.engine.dispose()
-        if self.embedded is not None:
-            self.embedded.stop()
+        try:
+            await self.provider.close()
+            await self.engine.dispose()
+        finally:
+            if self.embedded is not None:
+                self.embedded.stop()
 
 
 def _secret_key(settings: Settings) -> bytes:

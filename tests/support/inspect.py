@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -43,4 +44,15 @@ def dataplane_pids() -> dict[int, list[int]]:
         if "dataplane" in command and "webhost" in " ".join(command) and "--port" in command:
             port = int(command[command.index("--port") + 1])
             found.setdefault(port, []).append(process.pid)
+    return found
+
+
+def processes_using(path: Path) -> list[psutil.Process]:
+    """Live processes with ``path`` on their command line: PostgreSQL on its data directory,
+    ``webhost --data-dir``."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if process.info["status"] != psutil.STATUS_ZOMBIE and str(path) in command:
+            found.append(process)
     return found

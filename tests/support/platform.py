@@ -2,12 +2,18 @@
 
 It runs exactly what ``webhost up`` runs, against a fresh control database on the test
 server, on ports the OS picks; tests drive it over HTTP like any customer would.
+``UpProcess`` runs the real ``webhost up`` command instead, as a user starts it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import random
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +120,75 @@ class PlatformThread:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise TimeoutError("platform did not stop")
+
+
+class UpProcess:
+    """`webhost up` on the embedded PostgreSQL of ``data_dir``, in a session of its own (so a
+    test can kill its whole process group), its output in a log file beside the data dir."""
+
+    _runs = itertools.count()
+
+    def __init__(self, data_dir: Path, port: int, data_port: int, first_dedicated: int = 0) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.data_port = data_port
+        self.dedicated_ports = first_dedicated or random.randrange(30_000, 60_000, 10)
+        self.output = data_dir.parent / f"up-{port}-{next(self._runs)}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def control_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def text(self) -> str:
+        return self.output.read_text() if self.output.exists() else ""
+
+    def start(self, timeout: float = 120) -> str:
+        """Start it and wait for the banner; returns the output so far."""
+        with self.output.open("w") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "webhost",
+                    "up",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--port",
+                    str(self.port),
+                    "--data-port",
+                    str(self.data_port),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+                | {
+                    "WEBHOST_DEDICATED_PORTS": f"{self.dedicated_ports}-{self.dedicated_ports + 9}",
+                    "COLUMNS": "200",
+                },
+                start_new_session=True,
+            )
+        process = self.process
+        wait_until(
+            lambda: "Press Ctrl-C" in self.text or process.poll() is not None,
+            timeout=timeout,
+            message="webhost up to start",
+        )
+        assert process.poll() is None, self.text
+        return self.text
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C, as a user stops it; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """kill -9 of its process group, as a crash or an impatient process manager does."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(30)
 
 
 def wait_for_deployment(

@@ -17,13 +17,14 @@ class PostgresURL:
     url: URL
 
     @classmethod
-    def parse(cls, raw: str) -> PostgresURL:
+    def parse(cls, raw: str, *, setting: str = "DATABASE_URL") -> PostgresURL:
+        """``setting`` names where the address came from, for the error message."""
         try:
             url = make_url(raw)
         except ArgumentError as exc:
-            raise ConfigurationError("DATABASE_URL is not a valid PostgreSQL URL") from exc
+            raise ConfigurationError(f"{setting} is not a valid PostgreSQL URL") from exc
         if url.get_backend_name() not in {"postgresql", "postgres"}:
-            raise ConfigurationError("DATABASE_URL must start with postgresql://")
+            raise ConfigurationError(f"{setting} must start with postgresql://")
         return cls(url.set(drivername="postgresql"))
 
     @property
