@@ -63,14 +63,14 @@ class Settings(BaseSettings):
         description="Largest Yjs document (encoded) for tenants whose plan sets no limit.",
     )
     yjs_max_backlog_bytes: int = Field(
-        default=4 * 1024 * 1024,
+        default=32 * 1024 * 1024,
         ge=64 * 1024,
         description="Unsent bytes a Yjs client may fall behind before it is disconnected (1013).",
     )
     yjs_send_timeout_seconds: float = Field(
         default=30.0,
         gt=0,
-        description="A Yjs client that takes nothing of what is sent to it this long is dropped.",
+        description="A Yjs client whose oldest unsent message is this old is disconnected (1013).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written."

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from webhost.data.tenancy import management
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import Tenant, tenant_name_for
 from webhost.db import admin
 from webhost.db.engine import create_engine
@@ -95,7 +96,9 @@ class ProvisionedTenant:
     key_prefix: str
 
 
-def provision_tenant(database: PostgresURL) -> ProvisionedTenant:
+def provision_tenant(
+    database: PostgresURL, *, limits: TenantLimits | None = None
+) -> ProvisionedTenant:
     """What the local provider does for a shared tenant, without the control plane."""
     tenant_id = uuid.uuid4()
     tenant = Tenant(id=tenant_id, name=tenant_name_for(tenant_id))
@@ -109,7 +112,7 @@ def provision_tenant(database: PostgresURL) -> ProvisionedTenant:
                 await management.ensure_tenant_schema(connection, tenant)
             await management.migrate_tenant(engine, tenant)
             async with engine.begin() as connection:
-                await management.register_tenant(connection, tenant)
+                await management.register_tenant(connection, tenant, limits)
                 await management.publish_key(connection, tenant.id, key.prefix, key.secret_digest)
         finally:
             await engine.dispose()

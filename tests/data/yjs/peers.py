@@ -3,9 +3,13 @@ or forge individual frames. It decodes with pycrdt, not with the server's own pa
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
+import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pycrdt import (
     Decoder,
@@ -55,7 +59,10 @@ class WirePeer:
         cls, ws_url: str, document: str, api_key: str | None, *, doc: Doc[Any] | None = None
     ) -> WirePeer:
         """Connect with a fresh document, or with the one a previous connection left behind."""
-        opening = connect(document_url(ws_url, document, api_key), proxy=None, open_timeout=20)
+        # no size limit on what the server sends, as with browsers
+        opening = connect(
+            document_url(ws_url, document, api_key), proxy=None, open_timeout=20, max_size=None
+        )
         # entered by hand: the peer owns the socket and closes it in close()
         peer = cls(opening.__enter__(), Doc() if doc is None else doc)
         peer.send(create_sync_message(peer.doc))
@@ -114,7 +121,11 @@ class WirePeer:
                 self.awareness[client_id] = (clock, json.loads(decoder.read_var_string()))
 
     def wait_text(self, expected: str) -> None:
-        wait_until(lambda: self.pump().text == expected, message=f"text {expected!r}")
+        shown = expected if len(expected) < 80 else f"{expected[:30]}...{expected[-30:]}"
+        wait_until(
+            lambda: self.pump().text == expected,
+            message=f"text {shown!r} ({len(expected)} characters)",
+        )
 
     def wait_synced(self) -> WirePeer:
         wait_until(lambda: self.pump().synced, message="sync step 2")
@@ -133,3 +144,44 @@ class WirePeer:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+class StalledPeer:
+    """A client that completes the WebSocket handshake and then never reads another byte, with
+    a tiny receive buffer so that what the server sends piles up on the server's side."""
+
+    def __init__(self, ws_url: str, document: str, api_key: str) -> None:
+        target = urlsplit(document_url(ws_url, document, api_key))
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.socket.connect((target.hostname, target.port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.socket.sendall(
+            f"GET {target.path}?{target.query} HTTP/1.1\r\nHost: {target.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = self.socket.recv(1)
+            assert chunk, "the server closed the connection during the handshake"
+            response += chunk
+        assert response.startswith(b"HTTP/1.1 101"), response
+
+    def was_cut_off(self, within: float) -> bool:
+        """Read what is left: True when the server ended the connection (end of stream or
+        reset) instead of still holding it open."""
+        self.socket.settimeout(0.5)
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                if not self.socket.recv(1 << 16):
+                    return True
+            except ConnectionResetError:
+                return True
+            except TimeoutError:
+                continue
+        return False
+
+    def close(self) -> None:
+        self.socket.close()

@@ -106,3 +106,36 @@ def refusing_updates(database: PostgresURL, tenant: Tenant) -> Iterator[None]:
         yield
     finally:
         asyncio.run(alter(f"ALTER TABLE {table} DROP CONSTRAINT refuse_all"))
+
+
+@contextmanager
+def slowing_updates(database: PostgresURL, tenant: Tenant, seconds: float) -> Iterator[None]:
+    """While inside, every insert into the tenant's update log takes this long."""
+    schema = quote_ident(tenant.name)
+
+    async def alter(*statements: str) -> None:
+        engine = create_engine(database, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                for statement in statements:
+                    await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(
+        alter(
+            f"CREATE FUNCTION {schema}.slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN PERFORM pg_sleep({float(seconds)}); RETURN NEW; END $$",
+            f"CREATE TRIGGER slow_insert BEFORE INSERT ON {schema}._yjs_updates "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {schema}.slow_insert()",
+        )
+    )
+    try:
+        yield
+    finally:
+        asyncio.run(
+            alter(
+                f"DROP TRIGGER slow_insert ON {schema}._yjs_updates",
+                f"DROP FUNCTION {schema}.slow_insert()",
+            )
+        )

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import random
 import socket
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pycrdt import create_update_message
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.data.yjs.documents import HALF_APPLYING_UPDATE, crafted_target
 from tests.data.yjs.peers import QUERY_AWARENESS, WirePeer, awareness_message
@@ -17,8 +18,9 @@ from tests.data.yjs.storage import (
     document_names,
     read_stored,
     refusing_updates,
+    slowing_updates,
 )
-from tests.support.database import ProvisionedTenant, add_key, revoke_key
+from tests.support.database import ProvisionedTenant, add_key, provision_tenant, revoke_key
 from tests.support.inspect import query
 from tests.support.polling import wait_until
 from tests.support.servers import ServedApp
@@ -317,3 +319,39 @@ def test_a_revocation_missed_while_the_listener_was_down_still_disconnects(
         # committed while no data plane listens: the notification itself is lost
         revoke_key(dataplane_database, prefix)
         assert peer.wait_closed() == 4401
+
+
+def insert_until_closed(peer: WirePeer, values: list[str]) -> None:
+    for value in values:
+        try:
+            peer.insert(value)
+        except ConnectionClosed:
+            return
+
+
+def test_one_tenants_storage_failure_costs_other_tenants_nothing(
+    data_server: ServedApp,
+    dataplane_database: PostgresURL,
+    tenant: ProvisionedTenant,
+    other_tenant: ProvisionedTenant,
+) -> None:
+    slow = provision_tenant(dataplane_database)
+    with (
+        connected(data_server, "neighbours", tenant.api_key) as failing,
+        connected(data_server, "neighbours", other_tenant.api_key) as healthy,
+        connected(data_server, "neighbours", other_tenant.api_key) as watching,
+        connected(data_server, "neighbours", slow.api_key) as stalling,
+        refusing_updates(dataplane_database, tenant.tenant),
+        slowing_updates(dataplane_database, slow.tenant, 1.0),
+    ):
+        # a slow commit holds the committer; what both tenants send meanwhile is stored by
+        # the next transaction, together
+        stalling.insert("slow")
+        time.sleep(0.2)
+        failing.insert("lost")
+        healthy.insert("kept")
+
+        assert failing.wait_closed() == 1011
+        watching.wait_text("kept")
+        assert healthy.pump().close_code is None
+    assert read_stored(dataplane_database, other_tenant.tenant, "neighbours").text == "kept"

@@ -1,9 +1,13 @@
 """One client socket of a room. Frames are written straight to its transport, never awaited, so
-a slow or vanished client costs only its own socket: one that falls too far behind, or stops
-reading altogether, is closed and resyncs when it comes back.
+a slow or vanished client costs only its own socket: one whose oldest unsent frame is older than
+the send timeout (it stopped reading, or cannot keep up), or that is more bytes behind than the
+backlog limit, is closed and resyncs when it comes back.
 """
 
 from __future__ import annotations
+
+import time
+from collections import deque
 
 from fastapi import WebSocket
 
@@ -40,7 +44,9 @@ class Connection:
         # sync may be far larger than the backlog limit, and must still reach it
         self._allowance = 0
         self._written = 0
-        self._progress: tuple[int, float] | None = None  # (bytes taken by the kernel, since)
+        # frames still (partly) in the buffer: where each ends in the byte stream, and when
+        # it was written; the oldest one's age is how far behind the client is
+        self._unsent: deque[tuple[int, float]] = deque()
         self._closing = False
 
     @property
@@ -61,20 +67,19 @@ class Connection:
         self._written += len(frame)
         if reply:
             self._allowance += len(frame)
+        if self._socket.buffered:
+            self._unsent.append((self._written, time.monotonic()))
 
     def check_progress(self, now: float) -> None:
-        """Close the socket when what was written to it has not moved for the send timeout."""
+        """Close the socket when its oldest unsent frame has waited longer than the send
+        timeout (``now`` from time.monotonic)."""
         if self.closing:
             return
-        buffered = self._socket.buffered
-        if buffered == 0:
-            self._progress = None
-            return
-        taken = self._written - buffered
-        if self._progress is None or taken > self._progress[0]:
-            self._progress = (taken, now)
-        elif now - self._progress[1] > self._send_timeout:
-            self.close(CLOSE_TRY_AGAIN_LATER, "not reading")
+        taken = self._written - self._socket.buffered
+        while self._unsent and self._unsent[0][0] <= taken:
+            self._unsent.popleft()
+        if self._unsent and now - self._unsent[0][1] > self._send_timeout:
+            self.close(CLOSE_TRY_AGAIN_LATER, "not keeping up")
 
     def close(self, code: int, reason: str) -> None:
         if self.closing:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ class Committer(Protocol):
 class RoomOptions:
     compact_after: int = 200
     document_max_bytes: int = 16 * 1024 * 1024  # for tenants whose plan sets none
-    max_backlog_bytes: int = 4 * 1024 * 1024
+    max_backlog_bytes: int = 32 * 1024 * 1024
     send_timeout_seconds: float = 30.0
 
     @classmethod
@@ -116,7 +117,8 @@ class Room:
         self._snapshot_bytes = 0
         self._last_seq = 0
         self._size_estimate = 0
-        self._exact_size_at = 0
+        self._measured_at = -1  # updates accepted when the size was last measured exactly
+        self._next_measurement = 0.0
         self._compaction: asyncio.Task[None] | None = None
         self._next_compaction = options.compact_after
         self._ready = asyncio.Event()
@@ -138,7 +140,7 @@ class Room:
         self._since_snapshot = list(stored.updates)
         self._unfolded_bytes = sum(len(update) for update in stored.updates)
         self._last_seq = stored.last_seq
-        self._size_estimate = self._exact_size_at = self._snapshot_bytes + self._unfolded_bytes
+        self._size_estimate = self._snapshot_bytes + self._unfolded_bytes
         self._ready.set()
         self._compact_if_due()
 
@@ -173,7 +175,7 @@ class Room:
             connection.send(binary_frame(protocol.encode_awareness(self.awareness.present())))
 
     async def _accept(self, connection: Connection, update: bytes) -> None:
-        if not self._fits(update):
+        if not await self._fits(update):
             connection.close(
                 CLOSE_TOO_LARGE,
                 f"document would exceed this plan's limit of "
@@ -199,15 +201,24 @@ class Room:
             self._drained.clear()
             await self._drained.wait()
 
-    def _fits(self, update: bytes) -> bool:
+    async def _fits(self, update: bytes) -> bool:
         """Whether the document stays within its limit with this update. The running estimate
-        (stored bytes) only grows; before refusing, the real size is measured, at most once
-        per 1/64 of the limit of growth, since edits that replace content do not grow it."""
+        (bytes stored) only grows; before anything is refused, the real size is measured, as
+        edits that replace content do not grow the document. Measuring costs time in
+        proportion to the size, so a writer near the limit waits rather than the room."""
         limit = self._options.document_max_bytes
         if self._size_estimate + len(update) <= limit:
             return True
-        if self._size_estimate - self._exact_size_at >= limit // 64:
-            self._size_estimate = self._exact_size_at = len(self._document.snapshot())
+        if self._measured_at == self._accepted:
+            return False  # measured, and nothing changed since
+        delay = self._next_measurement - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        started = time.monotonic()
+        self._size_estimate = len(self._document.snapshot())
+        self._measured_at = self._accepted
+        # at most one part in twenty of the room's time goes to measuring
+        self._next_measurement = time.monotonic() + 20 * (time.monotonic() - started)
         return self._size_estimate + len(update) <= limit
 
     def _send_sync_reply(self, connection: Connection, state_vector: bytes) -> None:
@@ -376,7 +387,7 @@ class Room:
         self._since_snapshot = carried + self._since_snapshot[len(folded) :]
         self._unfolded_bytes = sum(len(update) for update in self._since_snapshot)
         self._snapshot_bytes = len(snapshot)
-        self._size_estimate = self._exact_size_at = self._snapshot_bytes + self._unfolded_bytes
+        self._size_estimate = self._snapshot_bytes + self._unfolded_bytes
         self._last_seq = max(self._last_seq, carried_seq)
         self._next_compaction = len(carried) + self._options.compact_after
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -220,11 +221,10 @@ class RoomRegistry:
                 return
 
     async def _watch_progress(self) -> None:
-        """Close sockets whose client stopped reading: their unsent frames go nowhere."""
-        loop = asyncio.get_running_loop()
+        """Close sockets whose client stopped reading, or reads too slowly to keep up."""
         while True:
             await asyncio.sleep(PROGRESS_CHECK_SECONDS)
-            now = loop.time()
+            now = time.monotonic()
             for room in list(self._rooms.values()):
                 for connection in list(room.connections):
                     connection.check_progress(now)

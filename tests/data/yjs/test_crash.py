@@ -1,0 +1,100 @@
+"""kill -9 of a data-plane process in the middle of writing and compacting: every update a
+client was shown (broadcast only once stored) is there after the restart."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.data.yjs.peers import WirePeer
+from tests.support.database import ProvisionedTenant
+from tests.support.polling import wait_until
+from tests.support.servers import free_port
+from webhost.db.urls import PostgresURL
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def dedicated_plane(database: PostgresURL, tenant: ProvisionedTenant) -> Iterator[str]:
+    """``webhost dataplane`` as the supervisor runs it; yields its WebSocket URL."""
+    port = free_port()
+    environment = os.environ | {
+        "WEBHOST_DATAPLANE_DATABASE_URL": database.for_libpq(),
+        "WEBHOST_DATAPLANE_TENANT_ID": str(tenant.tenant.id),
+        "WEBHOST_YJS_COMPACT_AFTER": "5",  # compactions all the time, so kills land in them
+        "WEBHOST_LOG_LEVEL": "error",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webhost", "dataplane", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(healthy, timeout=60, message="the data plane to answer")
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+def keep_writing(writer: WirePeer, cycle: int, stop: threading.Event) -> None:
+    number = 0
+    while not stop.is_set():
+        try:
+            writer.insert(f"{cycle}.{number};")
+        except (ConnectionClosed, OSError):
+            return
+        number += 1
+        if number % 20 == 0:
+            stop.wait(0.005)
+
+
+def test_no_update_a_client_was_shown_is_lost_across_kill_minus_nine(
+    dataplane_database: PostgresURL, tenant: ProvisionedTenant
+) -> None:
+    chance = random.Random(4_2024)
+    shown = ""
+    for cycle in range(4):
+        with dedicated_plane(dataplane_database, tenant) as url:
+            observer = WirePeer.connect(url, "crash", tenant.api_key).wait_synced()
+            # what the previous run showed its clients survived its kill -9
+            assert observer.text.startswith(shown)
+            writer = WirePeer.connect(url, "crash", tenant.api_key, doc=None).wait_synced()
+            stop = threading.Event()
+            typing = threading.Thread(target=keep_writing, args=(writer, cycle, stop))
+            typing.start()
+            marker = f"{cycle}.30;"
+            wait_until(lambda p=observer, m=marker: m in p.pump().text, message="writing")
+            stop.wait(chance.uniform(0.05, 0.6))
+            observer.pump()
+            shown = observer.text
+        # the process is gone (SIGKILL); nothing it showed may be missing after a restart
+        stop.set()
+        typing.join()
+        writer.close()
+        observer.close()
+    with (
+        dedicated_plane(dataplane_database, tenant) as url,
+        WirePeer.connect(url, "crash", tenant.api_key).wait_synced() as reader,
+    ):
+        assert reader.text.startswith(shown)
+        assert shown.count(";") > 4 * 30
