@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
 import pytest
+from hypothesis import given, settings
 
+from tests.support.bad_input import OVER_HTTP, json_media_types
 from tests.support.factories import PASSWORD, Customer, unique_email
 from tests.support.platform import PlatformThread
 
@@ -111,3 +114,25 @@ def test_protected_routes_need_a_session(platform: PlatformThread) -> None:
         f"{platform.control_url}/api/me", headers={"Authorization": "Bearer whs_sess_forged"}
     )
     assert forged.status_code == 401
+
+
+@settings(OVER_HTTP, max_examples=8)  # each example provisions a deployment
+@given(content_type=json_media_types())
+def test_signup_and_login_read_json_whatever_the_letter_case_of_the_media_type(
+    platform: PlatformThread, content_type: str
+) -> None:
+    body = {
+        "email": unique_email(),
+        "password": PASSWORD,
+        "name": "Ada",
+        "organization": "Engines",
+        "plan": "hobby",
+    }
+    headers = {"content-type": content_type}
+    signup = httpx.post(
+        f"{platform.control_url}/api/signup", content=json.dumps(body), headers=headers
+    )
+    assert signup.status_code == 201, signup.text
+    credentials = json.dumps({"email": body["email"], "password": PASSWORD})
+    login = httpx.post(f"{platform.control_url}/api/login", content=credentials, headers=headers)
+    assert login.status_code == 200, login.text

@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
 
+from tests.support.bad_input import OVER_HTTP, json_media_types
 from tests.support.clients import api_client
 from tests.support.factories import Customer, create_key
 from tests.support.platform import wait_for_deployment
@@ -66,3 +68,17 @@ def test_bad_key_requests(signup: SignUp) -> None:
     assert customer.client.post("/api/keys", json={"name": ""}).status_code == 422
     assert customer.client.post("/api/keys", json={}).status_code == 422
     assert customer.client.delete("/api/keys/not-a-uuid").status_code == 422
+
+
+def test_key_names_are_read_whatever_the_letter_case_of_the_media_type(signup: SignUp) -> None:
+    customer = signup()
+
+    @OVER_HTTP
+    @given(content_type=json_media_types())
+    def create(content_type: str) -> None:
+        response = customer.client.post(
+            "/api/keys", content=b'{"name": "cased"}', headers={"content-type": content_type}
+        )
+        assert response.status_code == 201, response.text
+
+    create()

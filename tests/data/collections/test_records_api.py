@@ -4,7 +4,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from hypothesis import given
 
+from tests.support.bad_input import OVER_HTTP, json_media_types
 from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant
 from tests.support.servers import ServedApp
@@ -185,3 +187,22 @@ def test_oversized_body_is_refused_and_nothing_is_stored(client: httpx.Client) -
     assert response.status_code == 413
     assert "larger than the limit" in response.json()["error"]["message"]
     assert len(client.get("/v1/collections/posts/records").json()) == 3
+
+
+@OVER_HTTP
+@given(content_type=json_media_types())
+def test_json_media_types_are_accepted_in_any_letter_case(
+    client: httpx.Client, content_type: str
+) -> None:
+    headers = {"content-type": content_type}
+    defined = client.put("/v1/collections/cased", content=b'{"schema": "++id"}', headers=headers)
+    assert defined.status_code in {200, 201}, defined.text
+    created = client.post("/v1/collections/cased/records", content=b'{"a": 1}', headers=headers)
+    assert created.status_code == 201, created.text
+    record_path = f"/v1/collections/cased/records/{created.json()['id']}"
+    assert client.put(record_path, content=b'{"a": 2}', headers=headers).status_code == 200
+    assert client.patch(record_path, content=b'{"b": 3}', headers=headers).json() == {
+        "id": created.json()["id"],
+        "a": 2,
+        "b": 3,
+    }
