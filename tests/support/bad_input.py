@@ -47,3 +47,70 @@ def assert_clear_error(response: httpx.Response, status: int | None = None) -> d
     assert error["message"]
     assert isinstance(error["message"], str)
     return error
+
+
+def json_values(max_leaves: int = 20) -> st.SearchStrategy[Any]:
+    """Any JSON value PostgreSQL's jsonb can hold (no NUL, finite numbers)."""
+    text = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]))
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        text,
+    )
+    return st.recursive(
+        scalars,
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4)
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+def nul_strings() -> st.SearchStrategy[str]:
+    """Text with at least one NUL character (U+0000) somewhere in it."""
+    return st.tuples(st.text(max_size=20), st.text(max_size=20)).map("\x00".join)
+
+
+def nested_text(depth: int, kinds: list[bool], leaf: str = "1") -> str:
+    """JSON text nesting ``depth`` containers around ``leaf``; kinds[n] picks object or array."""
+    opening = "".join('{"k":' if kinds[n % len(kinds)] else "[" for n in range(depth))
+    closing = "".join("}" if kinds[n % len(kinds)] else "]" for n in reversed(range(depth)))
+    return opening + leaf + closing
+
+
+def nested_json_text(min_depth: int, max_depth: int) -> st.SearchStrategy[str]:
+    """JSON text nested ``min_depth``-``max_depth`` levels, objects and arrays mixed."""
+    return st.builds(
+        nested_text,
+        st.integers(min_depth, max_depth),
+        st.lists(st.booleans(), min_size=1, max_size=8),
+    )
+
+
+def wrapped(leaf: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``leaf`` placed somewhere inside generated objects and arrays."""
+    steps = st.lists(st.one_of(st.text(max_size=8).filter(lambda k: "\x00" not in k), st.none()))
+
+    def wrap(value: Any, path: list[str | None]) -> Any:
+        for key in reversed(path):
+            value = [value] if key is None else {key: value}
+        return value
+
+    return st.builds(wrap, leaf, steps.map(lambda path: path[:10]))
+
+
+def unstorable_json() -> st.SearchStrategy[Any]:
+    """JSON with a NUL in a string or a key, somewhere inside."""
+    return wrapped(st.one_of(nul_strings(), nul_strings().map(lambda key: {key: 1})))
+
+
+def out_of_range_numbers() -> st.SearchStrategy[str]:
+    """Number literals past the range of a double, which Python reads as infinity."""
+    return st.builds(
+        "{}{}e{}".format,
+        st.sampled_from(["", "-"]),
+        st.integers(1, 9),
+        st.integers(309, 100_000),
+    )

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
 from webhost.errors import BadRequest, InvalidInput
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+from webhost.validation import load_json
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -33,7 +29,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise BadRequest("request body is not UTF-8 text") from exc
     try:
-        value = json.loads(decoded, parse_constant=_reject_constant)
+        value = load_json(decoded, what="request body")
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):

@@ -6,12 +6,19 @@ from collections.abc import Callable
 import httpx
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.support.bad_input import OVER_HTTP, json_media_types
+from tests.support.bad_input import (
+    OVER_HTTP,
+    assert_clear_error,
+    json_media_types,
+    nested_json_text,
+)
 from tests.support.factories import PASSWORD, Customer, unique_email
 from tests.support.platform import PlatformThread
 
 SignUp = Callable[..., Customer]
+JSON = {"content-type": "application/json"}
 
 
 def test_signup_returns_organization_deployment_and_a_session(signup: SignUp) -> None:
@@ -136,3 +143,19 @@ def test_signup_and_login_read_json_whatever_the_letter_case_of_the_media_type(
     credentials = json.dumps({"email": body["email"], "password": PASSWORD})
     login = httpx.post(f"{platform.control_url}/api/login", content=credentials, headers=headers)
     assert login.status_code == 200, login.text
+
+
+@OVER_HTTP
+@given(
+    path=st.sampled_from(["/api/signup", "/api/login"]),
+    field=st.sampled_from(["email", "password", "name", "organization", "plan", "extra"]),
+    value=nested_json_text(1, 20_000),
+)
+def test_deeply_nested_bodies_get_a_client_error(
+    platform: PlatformThread, path: str, field: str, value: str
+) -> None:
+    body = f'{{"{field}": {value}}}'
+    response = httpx.post(f"{platform.control_url}{path}", content=body, headers=JSON)
+    error = assert_clear_error(response)
+    if response.status_code == 400:
+        assert error["message"] == "request body nests objects and arrays too deeply to parse"

@@ -5,7 +5,12 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given
 
-from tests.support.bad_input import OVER_HTTP, json_media_types
+from tests.support.bad_input import (
+    OVER_HTTP,
+    assert_clear_error,
+    json_media_types,
+    nested_json_text,
+)
 from tests.support.clients import api_client
 from tests.support.factories import Customer, create_key
 from tests.support.platform import wait_for_deployment
@@ -82,3 +87,20 @@ def test_key_names_are_read_whatever_the_letter_case_of_the_media_type(signup: S
         assert response.status_code == 201, response.text
 
     create()
+
+
+def test_deeply_nested_key_requests_get_a_client_error(signup: SignUp) -> None:
+    customer = signup()
+
+    @OVER_HTTP
+    @given(value=nested_json_text(1, 20_000))
+    def create(value: str) -> None:
+        response = customer.client.post(
+            "/api/keys",
+            content=f'{{"name": {value}}}',
+            headers={"content-type": "application/json"},
+        )
+        assert_clear_error(response)
+
+    create()
+    assert customer.client.get("/api/keys").json() == []

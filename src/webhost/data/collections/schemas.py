@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhost.data.collections.repository import StoredCollection
+from webhost.validation import MAX_JSON_DEPTH
 
 
 class CollectionDefinition(BaseModel):
@@ -46,5 +47,7 @@ class CollectionOut(BaseModel):
 RECORD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": True,
-    "description": "A record: any JSON object. The primary key field is optional on create.",
+    "description": "A record: any JSON object. The primary key field is optional on create. "
+    f"Objects and arrays nest at most {MAX_JSON_DEPTH} levels; strings and keys cannot hold "
+    "NUL (U+0000); numbers must be finite.",
 }
