@@ -13,6 +13,7 @@ from tests.support.bad_input import (
     assert_clear_error,
     json_media_types,
     nested_json_text,
+    nul_strings,
 )
 from tests.support.factories import PASSWORD, Customer, unique_email
 from tests.support.platform import PlatformThread
@@ -159,3 +160,24 @@ def test_deeply_nested_bodies_get_a_client_error(
     error = assert_clear_error(response)
     if response.status_code == 400:
         assert error["message"] == "request body nests objects and arrays too deeply to parse"
+
+
+@OVER_HTTP
+@given(field=st.sampled_from(["name", "organization", "plan"]), value=nul_strings())
+def test_text_postgresql_cannot_store_gets_422_and_no_account(
+    platform: PlatformThread, field: str, value: str
+) -> None:
+    body = {
+        "email": unique_email(),
+        "password": PASSWORD,
+        "name": "Ada",
+        "organization": "Engines",
+        "plan": "hobby",
+    } | {field: ("x" + value)[:30]}  # within every field's length limit, NUL included
+    response = httpx.post(f"{platform.control_url}/api/signup", json=body)
+    error = assert_clear_error(response, 422)
+    assert f"{field}: contains a NUL character (U+0000)" in error["message"]
+    login = httpx.post(
+        f"{platform.control_url}/api/login", json={"email": body["email"], "password": PASSWORD}
+    )
+    assert login.status_code == 401

@@ -10,6 +10,7 @@ from tests.support.bad_input import (
     assert_clear_error,
     json_media_types,
     nested_json_text,
+    nul_strings,
 )
 from tests.support.clients import api_client
 from tests.support.factories import Customer, create_key
@@ -104,3 +105,18 @@ def test_deeply_nested_key_requests_get_a_client_error(signup: SignUp) -> None:
 
     create()
     assert customer.client.get("/api/keys").json() == []
+
+
+def test_key_names_postgresql_cannot_store_get_422(signup: SignUp) -> None:
+    customer = signup()
+    kept = create_key(customer, "kept")
+
+    @OVER_HTTP
+    @given(name=nul_strings())
+    def create(name: str) -> None:
+        response = customer.client.post("/api/keys", json={"name": "k" + name})
+        error = assert_clear_error(response, 422)
+        assert "name: contains a NUL character (U+0000)" in error["message"]
+
+    create()
+    assert [key["id"] for key in customer.client.get("/api/keys").json()] == [kept["id"]]

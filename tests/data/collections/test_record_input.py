@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from hypothesis import given
@@ -233,6 +234,51 @@ def test_hostile_filters_never_fail_the_server(client: httpx.Client) -> None:
         )
         if response.status_code != 200:
             assert_clear_error(response)
+
+    send()
+    assert all_records(client, "posts") == before
+
+
+def path_segment(text: str) -> str:
+    return quote(text, safe="")
+
+
+# a slash would make the path another route
+segments_with_nul = nul_strings().filter(lambda text: "/" not in text)
+
+
+def test_record_ids_with_nul_get_422(client: httpx.Client) -> None:
+    assert define(client, "notes", "id, &slug").status_code == 201
+    kept = client.put("/v1/collections/notes/records/n1", json={"slug": "a"}).json()
+
+    @OVER_HTTP
+    @given(method=st.sampled_from(["GET", "PUT", "PATCH", "DELETE"]), record_id=segments_with_nul)
+    def send(method: str, record_id: str) -> None:
+        body = {"slug": "b"} if method in {"PUT", "PATCH"} else None
+        path = f"/v1/collections/notes/records/{path_segment(record_id)}"
+        error = assert_clear_error(client.request(method, path, json=body), 422)
+        assert "id contains a NUL character (U+0000)" in error["message"]
+
+    send()
+    assert all_records(client, "notes") == [kept]
+
+
+def test_collection_names_with_nul_get_422(client: httpx.Client) -> None:
+    before = create_posts(client)
+
+    @OVER_HTTP
+    @given(
+        route=st.sampled_from(
+            [("PUT", ""), ("GET", ""), ("DELETE", ""), ("GET", "/records"), ("POST", "/records")]
+        ),
+        name=segments_with_nul,
+    )
+    def send(route: tuple[str, str], name: str) -> None:
+        method, suffix = route
+        body = {"schema": "++id"} if method == "PUT" else {} if method == "POST" else None
+        path = f"/v1/collections/{path_segment(name)}{suffix}"
+        error = assert_clear_error(client.request(method, path, json=body), 422)
+        assert "invalid collection name" in error["message"]
 
     send()
     assert all_records(client, "posts") == before

@@ -18,6 +18,7 @@ from webhost.data.collections.query import Condition, ListQuery
 from webhost.data.tenancy.scope import Tenant
 from webhost.db.admin import quote_ident
 from webhost.errors import InvalidInput
+from webhost.validation import require_storable_text
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class RecordTable:
             return number
         if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
             raise InvalidInput(f"{self.schema.primary_key} is a string")
-        return str(value)
+        return require_storable_text(str(value), what=self.schema.primary_key)
 
 
 def json_path(key_path: str, *, as_text: bool = False) -> str:
