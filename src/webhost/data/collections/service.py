@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webhost.data.collections import repository
+from webhost.data.collections import limits, repository
 from webhost.data.collections.dexie_schema import (
     CollectionSchema,
     parse_schema,
@@ -20,7 +20,7 @@ from webhost.data.collections.dexie_schema import (
 from webhost.data.collections.query import ListQuery
 from webhost.data.collections.repository import RecordTable, StoredCollection
 from webhost.data.tenancy.scope import Tenant
-from webhost.errors import Conflict, InvalidInput, NotFound
+from webhost.errors import Conflict, IdsExhausted, InvalidInput, NotFound
 
 MAX_TEXT_KEY_LENGTH = 500
 
@@ -100,6 +100,8 @@ async def create_record(
     pk = _body_key(table, data.pop(table.schema.primary_key, None))
     if pk is None and not table.schema.auto_increment:
         pk = str(uuid.uuid4())
+    if pk is not None and (problem := limits.new_key_problem(table.schema, pk)):
+        raise InvalidInput(problem)
     with _translate_errors(table.collection, key=pk):
         return await repository.insert_record(connection, table, pk, data)
 
@@ -116,8 +118,14 @@ async def put_record(
         and _body_key(table, data.pop(table.schema.primary_key)) != pk
     ):
         raise InvalidInput(f"{table.schema.primary_key} in the body differs from the URL")
+    problem = limits.new_key_problem(table.schema, pk)
     with _translate_errors(table.collection, key=pk):
-        return await repository.upsert_record(connection, table, pk, data)
+        if problem is None:
+            return await repository.upsert_record(connection, table, pk, data)
+        # the limit is on new keys: a record that has this key keeps it
+        if await repository.fetch_record(connection, table, pk, for_update=True) is None:
+            raise InvalidInput(problem)
+        return await repository.replace_data(connection, table, pk, data), False
 
 
 async def get_record(connection: AsyncConnection, tenant: Tenant, name: str, record_id: str) -> str:
@@ -201,6 +209,12 @@ def _translate_errors(collection: StoredCollection, *, key: object = None) -> It
     except DBAPIError as exc:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         cause = exc.orig.__cause__ if exc.orig is not None else None
+        if sqlstate == "2200H":  # sequence_generator_limit_exceeded
+            raise IdsExhausted(
+                f"collection {collection.name!r} has handed out its last auto-increment id; "
+                f"add records with ids of your own (at most {limits.MAX_EXPLICIT_ID}) "
+                "or move them to a new collection"
+            ) from exc
         if sqlstate == "23505":
             constraint = getattr(cause, "constraint_name", "") or ""
             raise Conflict(_duplicate_message(collection, constraint, key)) from exc
