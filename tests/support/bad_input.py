@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import httpx
@@ -113,4 +114,32 @@ def out_of_range_numbers() -> st.SearchStrategy[str]:
         st.sampled_from(["", "-"]),
         st.integers(1, 9),
         st.integers(309, 100_000),
+    )
+
+
+# code points whose UTF-8 form takes 1, 2, 3 and 4 bytes (no NUL, no surrogates)
+_CODE_POINTS_BY_WIDTH = {
+    1: (0x21, 0x7E),
+    2: (0x80, 0x7FF),
+    3: (0x800, 0xD7FF),
+    4: (0x10000, 0x10FFFF),
+}
+
+
+def random_text(seed: int, size: int, width: int) -> str:
+    """Incompressible text of exactly ``size`` UTF-8 bytes, mostly of ``width``-byte characters."""
+    rnd = random.Random(seed)
+    low, high = _CODE_POINTS_BY_WIDTH[width]
+    text = [chr(rnd.randint(low, high)) for _ in range(size // width)]
+    text += [chr(rnd.randint(0x21, 0x7E)) for _ in range(size % width)]
+    return "".join(text)
+
+
+def sized_text(min_bytes: int, max_bytes: int) -> st.SearchStrategy[str]:
+    """Random text of ``min_bytes``-``max_bytes`` UTF-8 bytes, in characters of any width."""
+    return st.builds(
+        random_text,
+        st.integers(0, 2**32),
+        st.integers(min_bytes, max_bytes),
+        st.sampled_from(list(_CODE_POINTS_BY_WIDTH)),
     )
