@@ -51,6 +51,12 @@ class Conflict(WebHostError):
     code = "conflict"
 
 
+class IdsExhausted(Conflict):
+    """An auto-increment collection has handed out its last id."""
+
+    code = "ids_exhausted"
+
+
 class ConfigurationError(WebHostError):
     """Raised at start-up when settings cannot work; the CLI prints it as one line."""
 

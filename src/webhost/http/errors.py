@@ -65,6 +65,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if isinstance(exc.__cause__, RecursionError):
+            # FastAPI's body parser reached Python's recursion limit on a deeply nested body
+            message = "request body nests objects and arrays too deeply to parse"
         if exc.status_code == 404 and message == "Not Found":
             message = f"no route for {request.method} {request.url.path}"
         response = error_response(exc.status_code, code, message)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
 from webhost.errors import BadRequest, InvalidInput
+from webhost.validation import load_json
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or ``application/*+json``, parameters aside, in any letter case."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    main_type, _, subtype = media_type.partition("/")
+    return main_type == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "application/json")
-    if "json" not in content_type.split(";")[0]:
+    if not is_json_media_type(content_type):
         raise BadRequest(f"send the body as application/json, not {content_type!r}")
     raw = await request.body()
     if not raw.strip():
@@ -26,7 +29,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise BadRequest("request body is not UTF-8 text") from exc
     try:
-        value = json.loads(decoded, parse_constant=_reject_constant)
+        value = load_json(decoded, what="request body")
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):

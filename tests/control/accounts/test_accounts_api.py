@@ -1,14 +1,25 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.support.bad_input import (
+    OVER_HTTP,
+    assert_clear_error,
+    json_media_types,
+    nested_json_text,
+    nul_strings,
+)
 from tests.support.factories import PASSWORD, Customer, unique_email
 from tests.support.platform import PlatformThread
 
 SignUp = Callable[..., Customer]
+JSON = {"content-type": "application/json"}
 
 
 def test_signup_returns_organization_deployment_and_a_session(signup: SignUp) -> None:
@@ -111,3 +122,62 @@ def test_protected_routes_need_a_session(platform: PlatformThread) -> None:
         f"{platform.control_url}/api/me", headers={"Authorization": "Bearer whs_sess_forged"}
     )
     assert forged.status_code == 401
+
+
+@settings(OVER_HTTP, max_examples=8)  # each example provisions a deployment
+@given(content_type=json_media_types())
+def test_signup_and_login_read_json_whatever_the_letter_case_of_the_media_type(
+    platform: PlatformThread, content_type: str
+) -> None:
+    body = {
+        "email": unique_email(),
+        "password": PASSWORD,
+        "name": "Ada",
+        "organization": "Engines",
+        "plan": "hobby",
+    }
+    headers = {"content-type": content_type}
+    signup = httpx.post(
+        f"{platform.control_url}/api/signup", content=json.dumps(body), headers=headers
+    )
+    assert signup.status_code == 201, signup.text
+    credentials = json.dumps({"email": body["email"], "password": PASSWORD})
+    login = httpx.post(f"{platform.control_url}/api/login", content=credentials, headers=headers)
+    assert login.status_code == 200, login.text
+
+
+@OVER_HTTP
+@given(
+    path=st.sampled_from(["/api/signup", "/api/login"]),
+    field=st.sampled_from(["email", "password", "name", "organization", "plan", "extra"]),
+    value=nested_json_text(1, 20_000),
+)
+def test_deeply_nested_bodies_get_a_client_error(
+    platform: PlatformThread, path: str, field: str, value: str
+) -> None:
+    body = f'{{"{field}": {value}}}'
+    response = httpx.post(f"{platform.control_url}{path}", content=body, headers=JSON)
+    error = assert_clear_error(response)
+    if response.status_code == 400:
+        assert error["message"] == "request body nests objects and arrays too deeply to parse"
+
+
+@OVER_HTTP
+@given(field=st.sampled_from(["name", "organization", "plan"]), value=nul_strings())
+def test_text_postgresql_cannot_store_gets_422_and_no_account(
+    platform: PlatformThread, field: str, value: str
+) -> None:
+    body = {
+        "email": unique_email(),
+        "password": PASSWORD,
+        "name": "Ada",
+        "organization": "Engines",
+        "plan": "hobby",
+    } | {field: ("x" + value)[:30]}  # within every field's length limit, NUL included
+    response = httpx.post(f"{platform.control_url}/api/signup", json=body)
+    error = assert_clear_error(response, 422)
+    assert f"{field}: contains a NUL character (U+0000)" in error["message"]
+    login = httpx.post(
+        f"{platform.control_url}/api/login", json={"email": body["email"], "password": PASSWORD}
+    )
+    assert login.status_code == 401

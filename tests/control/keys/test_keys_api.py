@@ -3,7 +3,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
 
+from tests.support.bad_input import (
+    OVER_HTTP,
+    assert_clear_error,
+    json_media_types,
+    nested_json_text,
+    nul_strings,
+)
 from tests.support.clients import api_client
 from tests.support.factories import Customer, create_key
 from tests.support.platform import wait_for_deployment
@@ -66,3 +74,49 @@ def test_bad_key_requests(signup: SignUp) -> None:
     assert customer.client.post("/api/keys", json={"name": ""}).status_code == 422
     assert customer.client.post("/api/keys", json={}).status_code == 422
     assert customer.client.delete("/api/keys/not-a-uuid").status_code == 422
+
+
+def test_key_names_are_read_whatever_the_letter_case_of_the_media_type(signup: SignUp) -> None:
+    customer = signup()
+
+    @OVER_HTTP
+    @given(content_type=json_media_types())
+    def create(content_type: str) -> None:
+        response = customer.client.post(
+            "/api/keys", content=b'{"name": "cased"}', headers={"content-type": content_type}
+        )
+        assert response.status_code == 201, response.text
+
+    create()
+
+
+def test_deeply_nested_key_requests_get_a_client_error(signup: SignUp) -> None:
+    customer = signup()
+
+    @OVER_HTTP
+    @given(value=nested_json_text(1, 20_000))
+    def create(value: str) -> None:
+        response = customer.client.post(
+            "/api/keys",
+            content=f'{{"name": {value}}}',
+            headers={"content-type": "application/json"},
+        )
+        assert_clear_error(response)
+
+    create()
+    assert customer.client.get("/api/keys").json() == []
+
+
+def test_key_names_postgresql_cannot_store_get_422(signup: SignUp) -> None:
+    customer = signup()
+    kept = create_key(customer, "kept")
+
+    @OVER_HTTP
+    @given(name=nul_strings())
+    def create(name: str) -> None:
+        response = customer.client.post("/api/keys", json={"name": "k" + name})
+        error = assert_clear_error(response, 422)
+        assert "name: contains a NUL character (U+0000)" in error["message"]
+
+    create()
+    assert [key["id"] for key in customer.client.get("/api/keys").json()] == [kept["id"]]

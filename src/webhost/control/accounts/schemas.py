@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from webhost.control.deployments.schemas import DeploymentOut
+from webhost.validation import StorableText
 
 PASSWORD_MIN_LENGTH = 8
 
@@ -15,9 +16,9 @@ class SignupIn(BaseModel):
 
     email: EmailStr
     password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=256)
-    name: str = Field(min_length=1, max_length=200)
-    organization: str = Field(min_length=1, max_length=200)
-    plan: str = Field(min_length=1, max_length=40, examples=["hobby"])
+    name: StorableText = Field(min_length=1, max_length=200)
+    organization: StorableText = Field(min_length=1, max_length=200)
+    plan: StorableText = Field(min_length=1, max_length=40, examples=["hobby"])
 
 
 class LoginIn(BaseModel):

@@ -5,11 +5,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from webhost.validation import StorableText
+
 
 class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100, examples=["mobile app"])
+    name: StorableText = Field(min_length=1, max_length=100, examples=["mobile app"])
 
 
 class KeyOut(BaseModel):

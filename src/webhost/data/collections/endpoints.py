@@ -9,6 +9,7 @@ from webhost.data.collections.query import parse_list_query
 from webhost.data.collections.schemas import RECORD_SCHEMA, CollectionDefinition, CollectionOut
 from webhost.data.tenancy.dependencies import CallerDep, TenantConnectionDep
 from webhost.http.json_body import read_json_object
+from webhost.validation import MAX_JSON_DEPTH
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"])
 
@@ -87,7 +88,8 @@ async def create_record(
     responses={200: _RECORD_LIST_RESPONSE},
     summary="List records with PostgREST-style filters",
     description="Filters: `field=op.value` with op in eq, neq, gt, gte, lt, lte, like, ilike, "
-    "in.(a,b), is.null|true|false, cs (contains), each negatable with `not.`; "
+    "in.(a,b), is.null|true|false, cs (contains, takes JSON nested at most "
+    f"{MAX_JSON_DEPTH} levels), each negatable with `not.`; "
     "`order=field.desc,other`; `limit` (default 100, max 1000); `offset`.",
 )
 async def list_records(

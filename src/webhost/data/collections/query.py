@@ -10,11 +10,13 @@ from typing import Any
 
 from webhost.data.collections.dexie_schema import validate_key_path
 from webhost.errors import InvalidInput
+from webhost.validation import check_json, load_json
 
 OPERATORS = frozenset({"eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "in", "is", "cs"})
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 _NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$")
+_INTEGER = re.compile(r"^-?(0|[1-9]\d*)$")
 
 JsonScalar = str | int | float | bool | None
 
@@ -56,13 +58,13 @@ def parse_scalar(raw: str) -> JsonScalar:
         return raw == "true"
     if raw == "null":
         return None
+    if _INTEGER.fullmatch(raw):
+        try:
+            return int(raw)
+        except ValueError as exc:  # past Python's limit on digits converted at once
+            raise InvalidInput(f"integer {raw[:20]}... has too many digits") from exc
     if _NUMBER.fullmatch(raw):
-        number = float(raw)
-        return (
-            int(raw)
-            if number.is_integer() and "." not in raw and "e" not in raw.lower()
-            else number
-        )
+        return float(raw)
     return raw
 
 
@@ -120,13 +122,14 @@ def parse_condition(key_path: str, expression: str) -> Condition:
         value = operand.replace("*", "%")
     elif operator == "cs":
         try:
-            value = json.loads(operand)
-        except json.JSONDecodeError as exc:
+            value = load_json(operand, what=f"filter {key_path}")
+        except ValueError as exc:
             raise InvalidInput(
                 f'filter {key_path}: \'cs\' takes JSON, e.g. cs.["a"] or cs.{{"k":1}}'
             ) from exc
     else:
         value = parse_scalar(operand)
+    check_json(value, what=f"filter {key_path}")
     if operator in {"gt", "gte", "lt", "lte"} and not isinstance(value, str | int | float):
         raise InvalidInput(f"filter {key_path}: {operator} compares numbers or strings")
     return Condition(key_path, operator, value, negated)

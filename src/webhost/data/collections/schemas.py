@@ -4,7 +4,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from webhost.data.collections.limits import MAX_EXPLICIT_ID, MAX_INDEXED_BYTES
 from webhost.data.collections.repository import StoredCollection
+from webhost.validation import MAX_JSON_DEPTH
 
 
 class CollectionDefinition(BaseModel):
@@ -46,5 +48,10 @@ class CollectionOut(BaseModel):
 RECORD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": True,
-    "description": "A record: any JSON object. The primary key field is optional on create.",
+    "description": "A record: any JSON object. The primary key field is optional on create; "
+    f"in a `++id` collection a new record's own id is at most {MAX_EXPLICIT_ID} (2^52). "
+    f"A text id, and the value of a field in a plain, unique or compound index (its fields "
+    f"counted together), is at most {MAX_INDEXED_BYTES} bytes of UTF-8. "
+    f"Objects and arrays nest at most {MAX_JSON_DEPTH} levels; strings and keys cannot hold "
+    "NUL (U+0000); numbers must be finite.",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webhost.data.collections import repository
+from webhost.data.collections import limits, repository
 from webhost.data.collections.dexie_schema import (
     CollectionSchema,
     parse_schema,
@@ -20,9 +21,7 @@ from webhost.data.collections.dexie_schema import (
 from webhost.data.collections.query import ListQuery
 from webhost.data.collections.repository import RecordTable, StoredCollection
 from webhost.data.tenancy.scope import Tenant
-from webhost.errors import Conflict, InvalidInput, NotFound
-
-MAX_TEXT_KEY_LENGTH = 500
+from webhost.errors import Conflict, IdsExhausted, InvalidInput, NotFound
 
 
 async def define_collection(
@@ -100,6 +99,9 @@ async def create_record(
     pk = _body_key(table, data.pop(table.schema.primary_key, None))
     if pk is None and not table.schema.auto_increment:
         pk = str(uuid.uuid4())
+    if pk is not None and (problem := limits.new_key_problem(table.schema, pk)):
+        raise InvalidInput(problem)
+    _check_indexed_values(table, data)
     with _translate_errors(table.collection, key=pk):
         return await repository.insert_record(connection, table, pk, data)
 
@@ -116,15 +118,22 @@ async def put_record(
         and _body_key(table, data.pop(table.schema.primary_key)) != pk
     ):
         raise InvalidInput(f"{table.schema.primary_key} in the body differs from the URL")
+    _check_indexed_values(table, data)
+    problem = limits.new_key_problem(table.schema, pk)
     with _translate_errors(table.collection, key=pk):
-        return await repository.upsert_record(connection, table, pk, data)
+        if problem is None:
+            return await repository.upsert_record(connection, table, pk, data)
+        # the limit is on new keys: a record that has this key keeps it
+        if await repository.fetch_record(connection, table, pk, for_update=True) is None:
+            raise InvalidInput(problem)
+        return await repository.replace_data(connection, table, pk, data), False
 
 
 async def get_record(connection: AsyncConnection, tenant: Tenant, name: str, record_id: str) -> str:
     table = RecordTable(tenant, await require_collection(connection, tenant, name))
     record = await repository.fetch_record(connection, table, table.pk_value(record_id))
     if record is None:
-        raise NotFound(f"no record {record_id!r} in collection {name!r}")
+        raise NotFound(f"no record {_shown(record_id)} in collection {name!r}")
     return record
 
 
@@ -136,7 +145,7 @@ async def patch_record(
     pk = table.pk_value(record_id)
     current = await repository.fetch_record(connection, table, pk, for_update=True)
     if current is None:
-        raise NotFound(f"no record {record_id!r} in collection {name!r}")
+        raise NotFound(f"no record {_shown(record_id)} in collection {name!r}")
     changes = dict(patch)
     if (
         table.schema.primary_key in changes
@@ -145,8 +154,10 @@ async def patch_record(
         raise InvalidInput(f"{table.schema.primary_key} cannot be changed")
     data = json.loads(current)
     data.pop(table.schema.primary_key, None)
+    merged = merge_patch(data, changes)
+    _check_indexed_values(table, merged, before=data)
     with _translate_errors(table.collection, key=pk):
-        return await repository.replace_data(connection, table, pk, merge_patch(data, changes))
+        return await repository.replace_data(connection, table, pk, merged)
 
 
 async def delete_record(
@@ -154,7 +165,7 @@ async def delete_record(
 ) -> None:
     table = RecordTable(tenant, await require_collection(connection, tenant, name))
     if not await repository.delete_record(connection, table, table.pk_value(record_id)):
-        raise NotFound(f"no record {record_id!r} in collection {name!r}")
+        raise NotFound(f"no record {_shown(record_id)} in collection {name!r}")
 
 
 async def list_records(
@@ -188,9 +199,20 @@ def _body_key(table: RecordTable, value: Any) -> int | str | None:
         return table.pk_value(value)
     if not isinstance(value, str) or not value:
         raise InvalidInput(f"{key} must be a non-empty string")
-    if len(value) > MAX_TEXT_KEY_LENGTH:
-        raise InvalidInput(f"{key} is longer than {MAX_TEXT_KEY_LENGTH} characters")
     return value
+
+
+def _check_indexed_values(
+    table: RecordTable, data: dict[str, Any], *, before: dict[str, Any] | None = None
+) -> None:
+    problem = limits.indexed_values_problem(table.schema, data, before=before)
+    if problem is not None:
+        raise InvalidInput(problem)
+
+
+def _shown(record_id: str) -> str:
+    """An id for a message: long ones are cut, the message need not echo kilobytes."""
+    return repr(record_id) if len(record_id) <= 100 else repr(record_id[:100]) + "..."
 
 
 @contextmanager
@@ -201,13 +223,36 @@ def _translate_errors(collection: StoredCollection, *, key: object = None) -> It
     except DBAPIError as exc:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         cause = exc.orig.__cause__ if exc.orig is not None else None
+        if sqlstate == "2200H":  # sequence_generator_limit_exceeded
+            raise IdsExhausted(
+                f"collection {collection.name!r} has handed out its last auto-increment id; "
+                f"add records with ids of your own (at most {limits.MAX_EXPLICIT_ID}) "
+                "or move them to a new collection"
+            ) from exc
         if sqlstate == "23505":
             constraint = getattr(cause, "constraint_name", "") or ""
             raise Conflict(_duplicate_message(collection, constraint, key)) from exc
+        if sqlstate.startswith("54"):  # program_limit_exceeded and kin
+            detail = getattr(cause, "message", None) or "a database limit"
+            raise InvalidInput(_limit_message(collection, detail)) from exc
         if sqlstate.startswith("22"):
             detail = getattr(cause, "message", None) or "invalid value"
             raise InvalidInput(f"record rejected by the database: {detail}") from exc
         raise
+
+
+def _limit_message(collection: StoredCollection, detail: str) -> str:
+    """PostgreSQL's own size limit on index entries, named in the collection's terms."""
+    match = re.search(r'index row .* for index "([^"]+)"', detail)
+    if match is None:
+        return f"record rejected by the database: {detail}"
+    sources = {name: source for source, name in collection.index_names.items()}
+    index = sources.get(match.group(1), collection.schema.primary_key)
+    return (
+        f"a value is too large for index {index!r}: PostgreSQL index entries hold at most "
+        f"{limits.POSTGRES_INDEX_ENTRY_BYTES} bytes; keep indexed values and ids within "
+        f"{limits.MAX_INDEXED_BYTES} bytes"
+    )
 
 
 def _duplicate_message(collection: StoredCollection, constraint: str, key: object) -> str:
