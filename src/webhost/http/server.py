@@ -22,6 +22,9 @@ MAX_URL_BYTES = 65_535
 # before a socket is authenticated, messages stay small; a room raises it to its document limit
 WEBSOCKET_HANDSHAKE_MAX_MESSAGE = 1 << 20
 SHUTDOWN_SECONDS = 5
+# after an error answer the rest of the request is read and dropped for this long: closing with
+# unread input makes the kernel reset the connection, and the client may lose the answer
+LINGER_SECONDS = 2.0
 
 
 class _UrlTooLong(Exception):
@@ -31,9 +34,20 @@ class _UrlTooLong(Exception):
 class JsonErrorHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, answering requests it cannot parse with a JSON error."""
 
+    _refused = False
+    _url_too_long = False
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._url_too_long = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self._refused:
+            super().data_received(data)
+
+    def eof_received(self) -> None:
+        if self._refused:
+            self.transport.close()
 
     def on_url(self, url: bytes) -> None:
         if len(self.url) + len(url) > MAX_URL_BYTES:
@@ -42,7 +56,7 @@ class JsonErrorHttpProtocol(HttpToolsProtocol):
         super().on_url(url)
 
     def send_400_response(self, msg: str) -> None:
-        if getattr(self, "_url_too_long", False):
+        if self._url_too_long:
             status, phrase = 414, b"URI Too Long"
             body = {
                 "code": "uri_too_long",
@@ -59,7 +73,8 @@ class JsonErrorHttpProtocol(HttpToolsProtocol):
         head.append(b"content-length: %d\r\n" % len(content))
         head.append(b"connection: close\r\n\r\n")
         self.transport.write(b"".join(head) + content)
-        self.transport.close()
+        self._refused = True
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 def server_config(app: Any, **overrides: Any) -> uvicorn.Config:

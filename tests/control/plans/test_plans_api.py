@@ -104,3 +104,60 @@ def test_only_the_operator_changes_plans(signup: SignUp) -> None:
     response = customer.client.patch("/api/plans/hobby", json={"price_cents": 1})
     assert response.status_code == 403
     assert customer.client.get("/api/plans/hobby").json()["price_cents"] == 1500
+
+
+def test_each_default_plan_bounds_its_yjs_documents(platform: PlatformThread) -> None:
+    plans = {plan["slug"]: plan for plan in httpx.get(f"{platform.control_url}/api/plans").json()}
+    limits = [plans[slug]["yjs_document_max_bytes"] for slug in ("hobby", "starter")]
+    assert limits == [16 * 2**20, 32 * 2**20]
+    assert (
+        plans["business"]["yjs_document_max_bytes"]
+        > plans["professional"]["yjs_document_max_bytes"]
+    )
+
+
+def test_a_plans_document_limit_reaches_its_live_deployments(
+    platform: PlatformThread, signup: SignUp
+) -> None:
+    from tests.data.yjs.peers import WirePeer
+    from tests.support.factories import create_key, operator_client
+    from tests.support.platform import wait_for_deployment
+    from tests.support.polling import wait_until
+
+    with operator_client(platform) as operator:
+        response = operator.put(
+            "/api/plans/tiny-docs",
+            json={
+                "name": "Tiny documents",
+                "price_cents": 100,
+                "mode": "shared",
+                "retention_days": 7,
+                "yjs_document_max_bytes": 64 * 1024,
+            },
+        )
+        assert response.status_code == 201, response.text
+        customer = signup("tiny-docs")
+        deployment = wait_for_deployment(customer.client, customer.deployment["id"])
+        key = create_key(customer)["key"]
+
+        def write(value: str) -> int | None:
+            """Append in one update; the writer's close code if refused (it is, or a reader
+            receives the text)."""
+            url = deployment["sync_url"]
+            with (
+                WirePeer.connect(url, "notes", key).wait_synced() as writer,
+                WirePeer.connect(url, "notes", key).wait_synced() as reader,
+            ):
+                writer.insert(value)
+                wait_until(
+                    lambda: (
+                        writer.pump().close_code is not None or reader.pump().text.endswith(value)
+                    ),
+                    message="the update stored or refused",
+                )
+                return writer.close_code
+
+        assert write("x" * 100_000) == 4413
+        patched = operator.patch("/api/plans/tiny-docs", json={"yjs_document_max_bytes": 2**20})
+        assert patched.status_code == 200, patched.text
+        assert write("y" * 100_000) is None

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 
 from tests.data.yjs.planes import StartPlane
-from tests.support.database import ProvisionedTenant, add_key, revoke_key
+from tests.support.database import ProvisionedTenant, add_key, provision_tenant, revoke_key
 from tests.support.node import YjsNodeClient, node_available
 from tests.support.polling import wait_until
 from tests.support.servers import ServedApp
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.db.urls import PostgresURL
 
 pytestmark = [
@@ -147,3 +148,36 @@ def test_a_revoked_key_stops_a_connected_client_for_good(
         )
         assert closed[0]["code"] == 4401
         assert not client.snapshot()["connected"]
+
+
+def test_a_stock_client_loads_a_document_beyond_the_old_sixteen_mebibyte_wall(
+    start_plane: StartPlane, dataplane_database: PostgresURL
+) -> None:
+    roomy = provision_tenant(
+        dataplane_database, limits=TenantLimits(yjs_document_max_bytes=32 * 2**20)
+    )
+    plane = start_plane()
+    with YjsNodeClient(plane.ws_url, "atlas", roomy.api_key) as writer:
+        writer.wait_synced()
+        for part in range(9):
+            writer.call("insert", value=str(part) * (2 * 2**20))
+        with YjsNodeClient(plane.ws_url, "atlas", roomy.api_key) as reader:
+            wait_until(lambda: reader.snapshot()["length"] == 18 * 2**20, message="18 MiB loaded")
+
+
+def test_a_stock_client_refused_for_the_document_limit_does_not_retry(
+    start_plane: StartPlane, dataplane_database: PostgresURL
+) -> None:
+    small = provision_tenant(dataplane_database, limits=TenantLimits(yjs_document_max_bytes=65536))
+    plane = start_plane()
+    with YjsNodeClient(plane.ws_url, "notes", small.api_key) as writer:
+        writer.wait_synced()
+        writer.call("insert", value="x" * 100_000)
+        wait_until(
+            lambda: any(event.get("event") == "closed" for event in writer.events()),
+            message="a permanent close",
+        )
+        closed = next(event for event in writer.events() if event.get("event") == "closed")
+        assert closed["code"] == 4413
+        assert "limit" in closed["reason"]
+        assert not writer.snapshot()["connected"]

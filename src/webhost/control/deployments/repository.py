@@ -50,6 +50,20 @@ async def plan_slug(session: AsyncSession, plan_id: uuid.UUID) -> str:
     return slug
 
 
+async def plan_of(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
+    plan: Plan = (await session.execute(select(Plan).where(Plan.id == plan_id))).scalar_one()
+    return plan
+
+
+async def active_on_plan(session: AsyncSession, plan_id: uuid.UUID) -> list[Deployment]:
+    rows = await session.execute(
+        select(Deployment).where(
+            Deployment.plan_id == plan_id, Deployment.status == DeploymentStatus.ACTIVE
+        )
+    )
+    return list(rows.scalars())
+
+
 async def steps_of(
     session: AsyncSession, deployment_id: uuid.UUID, workflow: Workflow = Workflow.PROVISION
 ) -> list[ProvisioningStep]:

@@ -13,6 +13,7 @@ from webhost.control.deployments.models import Deployment, DeploymentStatus
 from webhost.control.deployments.schemas import DeploymentOut, StepOut
 from webhost.control.plans.models import Plan
 from webhost.control.providers.base import DeploymentSpec
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import tenant_name_for
 from webhost.errors import NotFound
 from webhost.jobs import enqueue
@@ -92,14 +93,20 @@ async def describe(session: AsyncSession, deployment: Deployment) -> DeploymentO
 
 
 async def spec_of(session: AsyncSession, deployment: Deployment) -> DeploymentSpec:
+    plan = await repository.plan_of(session, deployment.plan_id)
     return DeploymentSpec(
         id=deployment.id,
         organization_id=deployment.organization_id,
         tenant_name=deployment.tenant_name,
         mode=deployment.mode,
-        plan_slug=await repository.plan_slug(session, deployment.plan_id),
+        plan_slug=plan.slug,
         region=deployment.region,
+        limits=TenantLimits(yjs_document_max_bytes=plan.yjs_document_max_bytes),
     )
+
+
+async def active_on_plan(session: AsyncSession, plan_id: uuid.UUID) -> list[Deployment]:
+    return await repository.active_on_plan(session, plan_id)
 
 
 async def live_deployments(session: AsyncSession, organization_id: uuid.UUID) -> list[Deployment]:

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+MIB = 1024 * 1024
+# the largest Yjs document a tenant of each plan may keep, sized to the plan's memory
+YJS_DOCUMENT_MAX_BYTES = {
+    "hobby": 16 * MIB,
+    "starter": 32 * MIB,
+    "professional": 64 * MIB,
+    "business": 128 * MIB,
+}
+
 DEFAULT_PLANS: list[dict[str, Any]] = [
     {
         "slug": "hobby",

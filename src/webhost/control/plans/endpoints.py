@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Response, status
 
-from webhost.control.dependencies import OperatorDep, SessionDep
+from webhost.control.dependencies import OperatorDep, PlatformDep, SessionDep
 from webhost.control.plans import repository, service
 from webhost.control.plans.schemas import SLUG_PATTERN, PlanFields, PlanOut, PlanPatch
 
@@ -23,17 +23,21 @@ async def get_plan(slug: str, session: SessionDep) -> PlanOut:
 async def put_plan(
     fields: PlanFields,
     session: SessionDep,
+    platform: PlatformDep,
     _operator: OperatorDep,
     response: Response,
     slug: str = Path(pattern=SLUG_PATTERN),
 ) -> PlanOut:
-    plan, created = await service.put_plan(session, slug, fields)
+    """Create or replace a plan. Limits the data planes enforce reach its active deployments
+    at once; connections and documents opened from then on get them."""
+    plan, created = await service.put_plan(session, platform.provider, slug, fields)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return PlanOut.model_validate(plan)
 
 
 @router.patch("/{slug}", response_model=PlanOut, tags=["operator"])
 async def patch_plan(
-    slug: str, patch: PlanPatch, session: SessionDep, _operator: OperatorDep
+    slug: str, patch: PlanPatch, session: SessionDep, platform: PlatformDep, _operator: OperatorDep
 ) -> PlanOut:
-    return PlanOut.model_validate(await service.patch_plan(session, slug, patch))
+    plan = await service.patch_plan(session, platform.provider, slug, patch)
+    return PlanOut.model_validate(plan)

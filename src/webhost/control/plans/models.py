@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, Integer, String
+from sqlalchemy import BigInteger, Boolean, Enum, Integer, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +39,8 @@ class Plan(IdMixin, TimestampMixin, Base):
     api_requests_per_second: Mapped[int | None] = mapped_column(Integer)
     gps_points_per_second: Mapped[int | None] = mapped_column(Integer)
     concurrent_connections: Mapped[int | None] = mapped_column(Integer)
+    # largest Yjs document (encoded bytes) a tenant may keep; null: the data plane's default
+    yjs_document_max_bytes: Mapped[int | None] = mapped_column(BigInteger)
     resources: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     features: Mapped[list[str]] = mapped_column(JSONB, default=list)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -30,6 +30,7 @@ class PlanOut(BaseModel):
     api_requests_per_second: int | None
     gps_points_per_second: int | None
     concurrent_connections: int | None
+    yjs_document_max_bytes: int | None
     resources: dict[str, Any]
     features: list[str]
     is_public: bool
@@ -56,6 +57,12 @@ class PlanFields(BaseModel):
     api_requests_per_second: int | None = Field(default=None, ge=1)
     gps_points_per_second: int | None = Field(default=None, ge=1)
     concurrent_connections: int | None = Field(default=None, ge=1)
+    yjs_document_max_bytes: int | None = Field(
+        default=None,
+        ge=1024,
+        le=1 << 30,
+        description="Largest Yjs document in bytes; null means the data plane's default.",
+    )
     resources: dict[str, Any] = Field(default_factory=dict)
     features: list[str] = Field(default_factory=list, max_length=50)
     is_public: bool = True
@@ -77,6 +84,7 @@ class PlanPatch(BaseModel):
     api_requests_per_second: int | None = Field(default=None, ge=1)
     gps_points_per_second: int | None = Field(default=None, ge=1)
     concurrent_connections: int | None = Field(default=None, ge=1)
+    yjs_document_max_bytes: int | None = Field(default=None, ge=1024, le=1 << 30)
     resources: dict[str, Any] | None = None
     features: list[str] | None = None
     is_public: bool | None = None

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webhost.control.deployments import service as deployments
 from webhost.control.plans import repository
 from webhost.control.plans.models import DeploymentMode, Plan
 from webhost.control.plans.schemas import PlanFields, PlanPatch
+from webhost.control.providers.base import Provider
 from webhost.errors import InvalidInput, NotFound
+
+# plan fields the data planes enforce: a change is published to every active deployment
+ENFORCED_LIMITS = ("yjs_document_max_bytes",)
 
 
 async def require_plan(session: AsyncSession, slug: str) -> Plan:
@@ -30,23 +35,34 @@ async def plan_for_signup(session: AsyncSession, slug: str) -> Plan:
     return plan
 
 
-async def put_plan(session: AsyncSession, slug: str, fields: PlanFields) -> tuple[Plan, bool]:
+async def put_plan(
+    session: AsyncSession, provider: Provider, slug: str, fields: PlanFields
+) -> tuple[Plan, bool]:
     """Create the plan or replace all its fields; True when created."""
     plan = await repository.get_by_slug(session, slug)
-    created = plan is None
     if plan is None:
         plan = Plan(slug=slug, **fields.model_dump())
         await repository.add(session, plan)
-    else:
-        for name, value in fields.model_dump().items():
-            setattr(plan, name, value)
-        await session.flush()
-    return plan, created
+        return plan, True
+    await _update(session, provider, plan, fields.model_dump())
+    return plan, False
 
 
-async def patch_plan(session: AsyncSession, slug: str, patch: PlanPatch) -> Plan:
+async def patch_plan(
+    session: AsyncSession, provider: Provider, slug: str, patch: PlanPatch
+) -> Plan:
     plan = await require_plan(session, slug)
-    for name, value in patch.model_dump(exclude_unset=True).items():
+    await _update(session, provider, plan, patch.model_dump(exclude_unset=True))
+    return plan
+
+
+async def _update(
+    session: AsyncSession, provider: Provider, plan: Plan, changes: dict[str, object]
+) -> None:
+    enforced_before = [getattr(plan, name) for name in ENFORCED_LIMITS]
+    for name, value in changes.items():
         setattr(plan, name, value)
     await session.flush()
-    return plan
+    if [getattr(plan, name) for name in ENFORCED_LIMITS] != enforced_before:
+        for deployment in await deployments.active_on_plan(session, plan.id):
+            await provider.publish_limits(await deployments.spec_of(session, deployment))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhost.control.plans.models import DeploymentMode
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import Tenant
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class DeploymentSpec:
     mode: DeploymentMode
     plan_slug: str
     region: str | None
+    limits: TenantLimits = field(default_factory=TenantLimits)
 
     @property
     def tenant(self) -> Tenant:
@@ -95,6 +97,11 @@ class Provider(ABC):
     @abstractmethod
     async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:
         """Make a key invalid on the deployment's data plane at once (idempotent)."""
+
+    @abstractmethod
+    async def publish_limits(self, deployment: DeploymentSpec) -> None:
+        """Make the deployment's data plane enforce its plan's current limits (idempotent);
+        connections and documents opened from then on get them."""
 
     async def run(self) -> None:
         """Long-running duties (e.g. supervising processes); returns when there are none."""

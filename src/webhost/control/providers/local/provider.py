@@ -84,6 +84,10 @@ class LocalProvider(Provider):
         async with self.transaction(self.database_for(deployment)) as connection:
             await management.revoke_key(connection, prefix)
 
+    async def publish_limits(self, deployment: DeploymentSpec) -> None:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            await management.register_tenant(connection, deployment.tenant, deployment.limits)
+
     def engine(self, database: str) -> AsyncEngine:
         """A small pool per data-plane database, as the server's administrator."""
         if database not in self._engines:

@@ -157,7 +157,9 @@ class TenantDirectory(LocalStep):
 
     async def apply(self, run: StepRun) -> dict[str, Any]:
         async with self.provider.transaction(self.database) as connection:
-            await management.register_tenant(connection, run.deployment.tenant)
+            await management.register_tenant(
+                connection, run.deployment.tenant, run.deployment.limits
+            )
             if self.plane_role:
                 await management.grant_plane_access(
                     connection, plane_role_name(run), run.deployment.tenant
