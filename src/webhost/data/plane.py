@@ -15,7 +15,7 @@ import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from webhost.data.tenancy import repository
+from webhost.data.tenancy import management, repository
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
 from webhost.data.tenancy.scope import Tenant
@@ -61,6 +61,11 @@ class DataPlane:
         self._disconnects: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
+        async with self.engine.connect() as connection:
+            tenants = await repository.registered_tenants(connection, only=self.only_tenant)
+        upgraded = await management.migrate_tenants(self.engine, tenants)
+        if upgraded:
+            log.info("tenant schemas upgraded", tenants=upgraded)
         self._revocations = asyncio.create_task(self._follow_revocations(), name="revocations")
 
     async def close(self) -> None:

@@ -7,6 +7,7 @@ Three migration trees share this runner: the control database, the data-plane ca
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util import await_only
@@ -36,6 +38,16 @@ async def _one_migration_at_a_time() -> AsyncIterator[None]:
         yield
     finally:
         _ALEMBIC_IN_USE.release()
+
+
+@functools.cache
+def head(location: str) -> str:
+    """The newest revision of a migration tree."""
+    config = Config()
+    config.set_main_option("script_location", location)
+    revision = ScriptDirectory.from_config(config).get_current_head()
+    assert revision is not None, f"{location} has no migrations"
+    return revision
 
 
 def _config(location: str, connection: Connection, version_table_schema: str | None) -> Config:

@@ -95,6 +95,23 @@ async def drop_tenant_schema(connection: AsyncConnection, tenant: Tenant) -> boo
     return True
 
 
+async def migrate_tenants(engine: AsyncEngine, tenants: list[Tenant]) -> int:
+    """Bring every tenant's schema to the newest revision (after an upgrade of WebHost);
+    returns how many needed it. Up-to-date tenants cost one query each."""
+    newest = migrate.head(migrate.TENANT)
+    outdated = []
+    async with engine.connect() as connection:
+        for tenant in tenants:
+            version = await connection.scalar(
+                text(f"SELECT version_num FROM {quote_ident(tenant.name)}.alembic_version")
+            )
+            if version != newest:
+                outdated.append(tenant)
+    for tenant in outdated:
+        await migrate_tenant(engine, tenant)
+    return len(outdated)
+
+
 async def migrate_tenant(engine: AsyncEngine, tenant: Tenant) -> None:
     """Run the tenant migrations as the tenant itself, so it owns every object they create."""
     async with engine.begin() as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -44,6 +45,19 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
         tenant_active=status == "active",
         limits=TenantLimits(yjs_document_max_bytes=document_max_bytes),
     )
+
+
+async def registered_tenants(
+    connection: AsyncConnection, *, only: uuid.UUID | None = None
+) -> list[Tenant]:
+    rows = await connection.execute(
+        text(
+            f"SELECT id, name FROM {CATALOGUE_SCHEMA}.tenants "
+            "WHERE CAST(:only AS uuid) IS NULL OR id = :only ORDER BY name"
+        ),
+        {"only": only},
+    )
+    return [Tenant(id=tenant_id, name=name) for tenant_id, name in rows]
 
 
 async def revoked_prefixes(connection: AsyncConnection, prefixes: list[str]) -> set[str]:

@@ -19,6 +19,13 @@ from webhost.db.admin import quote_ident
 
 
 @dataclass(frozen=True)
+class TenantWrites:
+    tenant: Tenant
+    documents: Sequence[str]  # document of each update
+    updates: Sequence[bytes]
+
+
+@dataclass(frozen=True)
 class StoredRows:
     snapshot: bytes | None
     snapshot_seq: int
@@ -61,24 +68,24 @@ async def read_document(connection: AsyncConnection, tenant: Tenant, document: s
     return StoredRows(snapshot, snapshot_seq, updates, last_seq)
 
 
-async def insert_updates(
-    connection: asyncpg.Connection,
-    tenant: Tenant,
-    documents: Sequence[str],
-    updates: Sequence[bytes],
-) -> dict[str, int]:
-    """Append updates (document i gets update i, in order); returns each document's last seq.
-    Takes the driver's connection: this is the group commit's statement."""
-    rows = await connection.fetch(
-        f'WITH inserted AS (INSERT INTO {_updates(tenant)} (document, "update") '
-        "SELECT batch.document, batch.update FROM unnest($1::text[], $2::bytea[]) "
-        'WITH ORDINALITY AS batch(document, "update", position) '
-        "ORDER BY batch.position RETURNING document, seq) "
-        "SELECT document, max(seq) FROM inserted GROUP BY document",
-        documents,
-        updates,
-    )
-    return {row["document"]: row["max"] for row in rows}
+async def append_updates(
+    connection: asyncpg.Connection, writes: Sequence[TenantWrites]
+) -> dict[tuple[Tenant, str], int]:
+    """Append every tenant's updates in one statement, each through the tenant's own
+    ``append_yjs_updates`` (it runs as the tenant: see tenant migration 0002). Update i of a
+    tenant goes to document i, in order. Returns the last sequence number of each document.
+    On the driver's connection: this is the group commit's statement."""
+    parts = []
+    arguments: list[object] = []
+    for index, write in enumerate(writes):
+        parts.append(
+            f"SELECT {index} AS part, document, last_seq "
+            f"FROM {quote_ident(write.tenant.name)}.append_yjs_updates("
+            f"${len(arguments) + 1}::text[], ${len(arguments) + 2}::bytea[])"
+        )
+        arguments += [write.documents, write.updates]
+    rows = await connection.fetch(" UNION ALL ".join(parts), *arguments)
+    return {(writes[row["part"]].tenant, row["document"]): row["last_seq"] for row in rows}
 
 
 async def write_snapshot(

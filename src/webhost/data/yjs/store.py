@@ -1,8 +1,9 @@
 """Durable Yjs documents: an append-only log of updates, folded now and then into a snapshot.
 
-Appends of many rooms, of any tenants, share one transaction (group commit), each tenant's rows
-written as that tenant. A document is served by one room of one process, so its compaction
-knows exactly which rows its snapshot covers and needs no lock against appends.
+Appends of many rooms, of any tenants, share one statement (group commit), each tenant's rows
+written by the tenant's own function, as that tenant. A document is served by one room of one
+process, so its compaction knows exactly which rows its snapshot covers and needs no lock
+against appends.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from webhost.data.tenancy.scope import Tenant, shared_transaction, tenant_transaction
+from webhost.data.tenancy.scope import Tenant, tenant_transaction
 from webhost.data.yjs import repository
-from webhost.data.yjs.repository import StoredRows
+from webhost.data.yjs.repository import StoredRows, TenantWrites
 from webhost.db import admin
 from webhost.db.urls import PostgresURL
 
@@ -44,22 +45,23 @@ class DocumentStore:
             return await repository.read_document(connection, tenant, document)
 
     async def append(self, writes: Sequence[DocumentWrite]) -> list[int]:
-        """Store every write in one transaction; returns the last sequence number of each."""
+        """Store every write in one statement, hence one transaction and one commit; returns
+        the last sequence number of each."""
         by_tenant: dict[Tenant, list[DocumentWrite]] = {}
         for write in writes:
             by_tenant.setdefault(write.tenant, []).append(write)
-        last_seqs: dict[tuple[Tenant, str], int] = {}
+        tenant_writes = [
+            TenantWrites(
+                tenant,
+                [write.document for write in grouped for _ in write.updates],
+                [update for write in grouped for update in write.updates],
+            )
+            for tenant, grouped in by_tenant.items()
+        ]
         if self._appender is None or self._appender.is_closed():
             self._appender = await admin.connect(self._database_url)
         try:
-            async with shared_transaction(self._appender) as turns:
-                for tenant, tenant_writes in by_tenant.items():
-                    connection = await turns.enter(tenant)
-                    documents = [w.document for w in tenant_writes for _ in w.updates]
-                    updates = [update for w in tenant_writes for update in w.updates]
-                    stored = await repository.insert_updates(connection, tenant, documents, updates)
-                    for document, seq in stored.items():
-                        last_seqs[(tenant, document)] = seq
+            last_seqs = await repository.append_updates(self._appender, tenant_writes)
         except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
             # the connection's state is unknown: the next append starts on a new one
             self._appender.terminate()
@@ -83,10 +85,11 @@ class DocumentStore:
             await repository.delete_updates_through(connection, tenant, document, through_seq)
             if not carried:
                 return through_seq
-            stored = await repository.insert_updates(
-                await _driver_connection(connection), tenant, [document] * len(carried), carried
+            stored = await repository.append_updates(
+                await _driver_connection(connection),
+                [TenantWrites(tenant, [document] * len(carried), carried)],
             )
-        return stored[document]
+        return stored[(tenant, document)]
 
 
 async def _driver_connection(connection: AsyncConnection) -> asyncpg.Connection:
