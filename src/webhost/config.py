@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     yjs_compact_after: int = Field(
         default=200, ge=1, description="Updates kept per document before a snapshot is written."
     )
+    password_hash_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="argon2 password hashes computed at once, on threads off the event loop.",
+    )
+    password_hash_queue: int = Field(
+        default=16,
+        ge=0,
+        description="Password checks that may wait for a free thread; "
+        "beyond them a login or signup gets 503 with Retry-After.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 

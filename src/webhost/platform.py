@@ -20,6 +20,7 @@ from webhost.db.engine import create_engine, create_session_factory
 from webhost.db.urls import PostgresURL
 from webhost.errors import ConfigurationError
 from webhost.jobs import create_job_app
+from webhost.security.passwords import Passwords
 from webhost.security.secret_box import SecretBox, decode_key, load_or_create_key
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,7 @@ class Platform:
     secret_box: SecretBox
     jobs: procrastinate.App
     embedded: EmbeddedPostgres | None
+    passwords: Passwords
     provider: Provider = field(init=False)
     # set when shutdown begins, so long-lived responses (event streams) end on their own
     stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -80,6 +82,10 @@ class Platform:
             secret_box=secret_box,
             jobs=create_job_app(control),
             embedded=embedded,
+            passwords=Passwords(
+                concurrency=settings.password_hash_concurrency,
+                queue_limit=settings.password_hash_queue,
+            ),
         )
         platform.provider = load_provider(settings.provider, platform)
         return platform
@@ -95,6 +101,7 @@ class Platform:
             await engine.dispose()
 
     async def close(self) -> None:
+        self.passwords.close()
         await self.provider.close()
         await self.engine.dispose()
         if self.embedded is not None:

@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api", tags=["accounts"])
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=SignupOut)
 async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> SignupOut:
     """Create an account and organization on a plan; its deployment starts provisioning."""
-    created = await service.signup(session, body, provider=platform.provider.name)
+    created = await service.signup(
+        session, platform.passwords, body, provider=platform.provider.name
+    )
     return SignupOut(
         account=AccountOut.model_validate(created.account),
         organization=OrganizationOut.model_validate(created.organization),
@@ -31,8 +33,8 @@ async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> 
 
 
 @router.post("/login", response_model=TokenOut)
-async def login(body: LoginIn, session: SessionDep) -> TokenOut:
-    issued = await service.login(session, body.email, body.password)
+async def login(body: LoginIn, session: SessionDep, platform: PlatformDep) -> TokenOut:
+    issued = await service.login(session, platform.passwords, body.email, body.password)
     return TokenOut(token=issued.token, expires_at=issued.expires_at)
 
 

@@ -18,14 +18,12 @@ from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment
 from webhost.control.plans import service as plans
 from webhost.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from webhost.security.passwords import hash_password, needs_rehash, verify_password
+from webhost.security.passwords import Passwords
 from webhost.security.tokens import digest, random_string
 
 SESSION_LIFETIME = timedelta(days=30)
 ONE_TIME_LOGIN_LIFETIME = timedelta(minutes=15)
 OPERATOR_EMAIL = "operator@webhost.local"
-# verifying against a real hash keeps unknown emails as slow as wrong passwords
-_DUMMY_HASH = hash_password(random_string(24))
 
 
 @dataclass(frozen=True)
@@ -46,14 +44,18 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def signup(session: AsyncSession, request: SignupIn, *, provider: str) -> Signup:
+async def signup(
+    session: AsyncSession, passwords: Passwords, request: SignupIn, *, provider: str
+) -> Signup:
     plan = await plans.plan_for_signup(session, request.plan)
     email = normalize_email(request.email)
     if await repository.find_account_by_email(session, email) is not None:
         raise Conflict(f"an account with email {email} already exists; log in instead")
     account = await repository.add_account(
         session,
-        Account(email=email, name=request.name, password_hash=hash_password(request.password)),
+        Account(
+            email=email, name=request.name, password_hash=await passwords.hash(request.password)
+        ),
     )
     organization = await repository.add_organization(
         session,
@@ -82,15 +84,17 @@ async def _free_slug(session: AsyncSession, name: str) -> str:
     return slug
 
 
-async def login(session: AsyncSession, email: str, password: str) -> IssuedToken:
+async def login(
+    session: AsyncSession, passwords: Passwords, email: str, password: str
+) -> IssuedToken:
     account = await repository.find_account_by_email(session, normalize_email(email))
-    if account is None or account.password_hash is None:
-        verify_password(_DUMMY_HASH, password)
+    known_hash = account.password_hash if account is not None else None
+    # checked even without an account, so unknown emails answer as slowly as wrong passwords
+    matched = await passwords.verify(known_hash, password)
+    if account is None or known_hash is None or not matched:
         raise Unauthorized("invalid email or password")
-    if not verify_password(account.password_hash, password):
-        raise Unauthorized("invalid email or password")
-    if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
+    if passwords.needs_rehash(known_hash):
+        account.password_hash = await passwords.hash(password)
     account.last_login_at = datetime.now(UTC)
     return await issue_session(session, account)
 
