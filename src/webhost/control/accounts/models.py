@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webhost.db.base import Base, IdMixin, TimestampMixin
@@ -16,6 +16,10 @@ class Account(IdMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # set on accounts whose signup may have stored the password with surrounding spaces removed
+    password_maybe_stripped: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -87,16 +87,42 @@ async def _free_slug(session: AsyncSession, name: str) -> str:
 async def login(
     session: AsyncSession, passwords: Passwords, email: str, password: str
 ) -> IssuedToken:
-    account = await repository.find_account_by_email(session, normalize_email(email))
-    known_hash = account.password_hash if account is not None else None
-    # checked even without an account, so unknown emails answer as slowly as wrong passwords
-    matched = await passwords.verify(known_hash, password)
-    if account is None or known_hash is None or not matched:
+    account = await _password_owner(session, passwords, normalize_email(email), password)
+    if account is None:
         raise Unauthorized("invalid email or password")
-    if passwords.needs_rehash(known_hash):
-        account.password_hash = await passwords.hash(password)
     account.last_login_at = datetime.now(UTC)
     return await issue_session(session, account)
+
+
+async def _password_owner(
+    session: AsyncSession, passwords: Passwords, email: str, password: str
+) -> Account | None:
+    """The account this email and password open, or None.
+
+    How many argon2 checks a failure costs depends on the password alone, never on whether the
+    account exists or how it was created, so timing tells an attacker nothing.
+    """
+    account = await repository.find_account_by_email(session, email)
+    known_hash = account.password_hash if account is not None else None
+    matched = await passwords.verify(known_hash, password)
+    if matched and account is not None and known_hash is not None:
+        if account.password_maybe_stripped or passwords.needs_rehash(known_hash):
+            await _store_password(passwords, account, password)
+        return account
+    stripped = password.strip()
+    if stripped == password:
+        return None
+    # early signups stored passwords stripped; other accounts pay the same second check
+    legacy_hash = known_hash if account is not None and account.password_maybe_stripped else None
+    if await passwords.verify(legacy_hash, stripped) and account is not None:
+        await _store_password(passwords, account, password)
+        return account
+    return None
+
+
+async def _store_password(passwords: Passwords, account: Account, password: str) -> None:
+    account.password_hash = await passwords.hash(password)
+    account.password_maybe_stripped = False
 
 
 async def issue_session(session: AsyncSession, account: Account) -> IssuedToken:
