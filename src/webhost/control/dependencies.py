@@ -11,6 +11,7 @@ from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts import service as accounts
+from webhost.control.accounts.login_throttle import LoginThrottle
 from webhost.control.accounts.models import Account, Organization
 from webhost.errors import Forbidden, Unauthorized
 from webhost.http.credentials import bearer_token
@@ -39,6 +40,21 @@ async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as uvicorn reports it (from X-Forwarded-For behind a trusted proxy)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+ClientAddressDep = Annotated[str, Depends(client_address)]
+
+
+def get_login_throttle(platform: PlatformDep) -> LoginThrottle:
+    return LoginThrottle.from_settings(platform.settings, platform.sessions)
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
 def request_token(request: Request) -> str | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
-import httpx
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -13,8 +13,11 @@ from sqlalchemy import select, text
 from tests.support.dashboard import DashboardUser, csrf_from
 from tests.support.database import create_fresh_database
 from tests.support.factories import sign_up, unique_email
+from tests.support.logins import fresh_address, log_in
 from tests.support.platform import PlatformThread
 from webhost.control.accounts import service as accounts
+from webhost.control.accounts.login_policy import ThrottlePolicy
+from webhost.control.accounts.login_throttle import LoginThrottle
 from webhost.control.accounts.models import Account
 from webhost.db import migrate
 from webhost.db.engine import create_engine, create_session_factory
@@ -33,14 +36,6 @@ PASSWORDS = st.one_of(
 PADDED = "  correct horse battery  "
 
 
-def log_in(platform: PlatformThread, email: str, password: str) -> httpx.Response:
-    return httpx.post(
-        f"{platform.control_url}/api/login",
-        json={"email": email, "password": password},
-        timeout=30,
-    )
-
-
 @settings(max_examples=10, deadline=None)
 @given(password=PASSWORDS)
 @example(password=PADDED)
@@ -49,9 +44,11 @@ def log_in(platform: PlatformThread, email: str, password: str) -> httpx.Respons
 def test_any_password_signed_up_logs_in_as_typed(platform: PlatformThread, password: str) -> None:
     customer = sign_up(platform.control_url, password=password)
     customer.client.close()
-    assert log_in(platform, customer.email, password).status_code == 200
+    address = fresh_address()
+    assert log_in(platform.control_url, customer.email, password, address).status_code == 200
     if password.strip() != password:
-        assert log_in(platform, customer.email, password.strip()).status_code == 401
+        stripped = log_in(platform.control_url, customer.email, password.strip(), address)
+        assert stripped.status_code == 401
 
 
 def test_a_padded_password_works_in_the_dashboard_forms(platform: PlatformThread) -> None:
@@ -59,6 +56,7 @@ def test_a_padded_password_works_in_the_dashboard_forms(platform: PlatformThread
     with DashboardUser(platform.control_url) as browser:
         assert browser.sign_up(email=email, password=PADDED).status_code == 303
     with DashboardUser(platform.control_url) as browser:
+        browser.client.headers["X-Forwarded-For"] = fresh_address()
         stripped = browser.submit("/login", "/login", {"email": email, "password": PADDED.strip()})
         assert stripped.status_code == 401
         page = browser.get("/login")
@@ -66,7 +64,7 @@ def test_a_padded_password_works_in_the_dashboard_forms(platform: PlatformThread
             "/login", data={"csrf_token": csrf_from(page.text), "email": email, "password": PADDED}
         )
         assert typed.status_code == 303
-    assert log_in(platform, email, PADDED).status_code == 200
+    assert log_in(platform.control_url, email, PADDED, fresh_address()).status_code == 200
 
 
 def test_an_account_whose_signup_stripped_the_password_logs_in_with_it_as_typed(
@@ -76,10 +74,17 @@ def test_an_account_whose_signup_stripped_the_password_logs_in_with_it_as_typed(
     them, and from then on only the typed one does."""
     database = create_fresh_database(postgres_server, "stripped")
     passwords = Passwords(concurrency=1, queue_limit=4)
+    lenient = ThrottlePolicy(
+        free_failures=100,
+        first_wait=timedelta(seconds=1),
+        longest_wait=timedelta(seconds=1),
+        memory=timedelta(0),
+    )
 
     async def scenario() -> None:
         engine = create_engine(database, pool_size=2)
         sessions = create_session_factory(engine)
+        throttle = LoginThrottle(sessions, account_policy=lenient, address_policy=lenient)
         try:
             async with engine.begin() as connection:
                 await migrate.upgrade(connection, migrate.CONTROL, revision="0003")
@@ -103,7 +108,9 @@ def test_an_account_whose_signup_stripped_the_password_logs_in_with_it_as_typed(
             async def attempt(email: str, password: str) -> bool:
                 async with sessions.begin() as session:
                     try:
-                        await accounts.login(session, passwords, email, password)
+                        await accounts.login(
+                            session, passwords, throttle, email, password, address="192.0.2.1"
+                        )
                     except Unauthorized:
                         return False
                     return True

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String, false
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webhost.db.base import Base, IdMixin, TimestampMixin
@@ -71,3 +71,21 @@ class AuthToken(IdMixin, TimestampMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ThrottleScope(enum.StrEnum):
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+
+class LoginFailures(Base):
+    """Failed logins of one account (normalized email) or client address, for every process."""
+
+    __tablename__ = "login_failures"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # when the record means nothing any more and may be deleted
+    forget_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

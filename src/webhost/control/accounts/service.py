@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts import repository
+from webhost.control.accounts.login_throttle import LoginThrottle
 from webhost.control.accounts.models import Account, AuthToken, Organization, TokenKind
 from webhost.control.accounts.schemas import SignupIn
 from webhost.control.billing.models import Subscription, SubscriptionStatus
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment
 from webhost.control.plans import service as plans
-from webhost.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from webhost.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceBusy, Unauthorized
 from webhost.security.passwords import Passwords
 from webhost.security.tokens import digest, random_string
 
@@ -85,11 +86,24 @@ async def _free_slug(session: AsyncSession, name: str) -> str:
 
 
 async def login(
-    session: AsyncSession, passwords: Passwords, email: str, password: str
+    session: AsyncSession,
+    passwords: Passwords,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    *,
+    address: str,
 ) -> IssuedToken:
-    account = await _password_owner(session, passwords, normalize_email(email), password)
+    """A session for the right password; throttled attempts are refused before any argon2."""
+    attempt = await throttle.begin(normalize_email(email), address)
+    try:
+        account = await _password_owner(session, passwords, attempt.email, password)
+    except ServiceBusy:
+        await throttle.abandoned(attempt)
+        raise
     if account is None:
         raise Unauthorized("invalid email or password")
+    await throttle.succeeded(attempt)
     account.last_login_at = datetime.now(UTC)
     return await issue_session(session, account)
 

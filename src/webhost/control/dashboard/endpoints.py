@@ -32,7 +32,12 @@ from webhost.control.dashboard.rendering import (
     render,
     render_fragment,
 )
-from webhost.control.dependencies import PlatformDep, SessionDep
+from webhost.control.dependencies import (
+    ClientAddressDep,
+    LoginThrottleDep,
+    PlatformDep,
+    SessionDep,
+)
 from webhost.control.keys import service as keys
 from webhost.control.keys.schemas import KeyIn
 from webhost.errors import Unauthorized, WebHostError
@@ -119,12 +124,16 @@ async def login(
     request: Request,
     session: SessionDep,
     platform: PlatformDep,
+    throttle: LoginThrottleDep,
+    address: ClientAddressDep,
     email: FormText = "",
     password: FormText = "",
 ) -> Response:
     try:
         body = LoginIn(email=email, password=password)
-        issued = await accounts.login(session, platform.passwords, body.email, body.password)
+        issued = await accounts.login(
+            session, platform.passwords, throttle, body.email, body.password, address=address
+        )
         account = await accounts.authenticate_session(session, issued.token)
     except (ValidationError, WebHostError) as error:
         await session.rollback()
