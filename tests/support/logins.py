@@ -12,8 +12,8 @@ import httpx
 FAST_LOGIN_THROTTLE = {
     "login_account_failures": 3,
     "login_address_failures": 6,
-    "login_throttle_seconds": 1,
-    "login_lockout_max_seconds": 4,
+    "login_throttle_seconds": 3,
+    "login_lockout_max_seconds": 12,
     "login_failure_window_seconds": 30,
 }
 

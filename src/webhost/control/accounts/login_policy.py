@@ -44,10 +44,15 @@ class ThrottlePolicy:
         return self.blocked_until(record) + self.memory
 
     def retry_after(self, record: FailureRecord | None, now: datetime) -> timedelta:
-        """Zero when an attempt may go ahead now, else how long it must wait."""
-        if record is None:
+        """Zero when an attempt may go ahead now, else how long it must wait.
+
+        Clocks of concurrent attempts may read a little behind the last failure: that never
+        makes free failures wait, nor a wait longer than the failures caused.
+        """
+        wait = self.wait_after(record.failures) if record is not None else timedelta(0)
+        if record is None or not wait:
             return timedelta(0)
-        return max(self.blocked_until(record) - now, timedelta(0))
+        return min(max(record.last_failure_at + wait - now, timedelta(0)), wait)
 
     def after_failure(self, record: FailureRecord | None, now: datetime) -> FailureRecord:
         if record is None or now >= self.forgotten_at(record):

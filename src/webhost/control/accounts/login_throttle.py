@@ -82,9 +82,11 @@ class LoginThrottle:
             (ThrottleScope.ADDRESS.value, attempt.address): ThrottleScope.ADDRESS,
         }
         async with self._sessions.begin() as session:
-            now = await repository.database_now(session)
-            await repository.forget_login_failures(session, now)
-            rows = await repository.lock_login_failures(session, list(subjects), now)
+            rows = await repository.lock_login_failures(session, list(subjects))
+            # read once the locks are held, so attempts on a record see time move forward
+            now = await repository.database_clock(session)
+            # only after our own locks are held: cleaning skips locked rows and never waits
+            await repository.forget_login_failures(session, now, keep=list(subjects))
             scoped = [(subjects[(row.scope, row.subject)], row) for row in rows]
             waits = [
                 (self._policies[scope].retry_after(_record_of(row), now), scope)

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import DateTime, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,15 +113,23 @@ async def find_operator(session: AsyncSession) -> Account | None:
     return account
 
 
-async def database_now(session: AsyncSession) -> datetime:
-    """The database's clock, which every process shares, unlike their own."""
-    return (await session.execute(select(func.now()))).scalar_one()
+async def database_clock(session: AsyncSession) -> datetime:
+    """The database's clock now (not at transaction start), which every process shares."""
+    clock = func.clock_timestamp(type_=DateTime(timezone=True))
+    return (await session.execute(select(clock))).scalar_one()
 
 
-async def forget_login_failures(session: AsyncSession, now: datetime) -> None:
+async def forget_login_failures(
+    session: AsyncSession, now: datetime, *, keep: Sequence[tuple[str, str]]
+) -> None:
+    """Delete a batch of records past their ``forget_at``, other than ``keep``, skipping (never
+    waiting for) rows other transactions hold."""
     stale = (
         select(LoginFailures.scope, LoginFailures.subject)
-        .where(LoginFailures.forget_at <= now)
+        .where(
+            LoginFailures.forget_at <= now,
+            tuple_(LoginFailures.scope, LoginFailures.subject).not_in(keep),
+        )
         .limit(FORGET_BATCH)
         .with_for_update(skip_locked=True)
     )
@@ -133,7 +141,7 @@ async def forget_login_failures(session: AsyncSession, now: datetime) -> None:
 
 
 async def lock_login_failures(
-    session: AsyncSession, subjects: Sequence[tuple[str, str]], now: datetime
+    session: AsyncSession, subjects: Sequence[tuple[str, str]]
 ) -> list[LoginFailures]:
     """The failure records of ``(scope, subject)`` pairs, created empty when missing and locked
     until the transaction ends, so concurrent attempts are counted one after another."""
@@ -146,8 +154,8 @@ async def lock_login_failures(
                     "scope": scope,
                     "subject": subject,
                     "failures": 0,
-                    "last_failure_at": now,
-                    "forget_at": now,
+                    "last_failure_at": func.now(),
+                    "forget_at": func.now(),
                 }
                 for scope, subject in ordered
             ]
