@@ -22,8 +22,8 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Base64 key (32 bytes) that encrypts stored credentials; "
-        "unset means one is generated in the data directory.",
+        description="Base64 key (32 bytes) that encrypts stored credentials and signs the "
+        "dashboard's CSRF tokens; unset means one is generated in the data directory.",
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -22,6 +22,7 @@ from webhost.errors import ConfigurationError
 from webhost.jobs import create_job_app
 from webhost.security.passwords import Passwords
 from webhost.security.secret_box import SecretBox, decode_key, load_or_create_key
+from webhost.security.signing import derive_key
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +40,8 @@ class Platform:
     jobs: procrastinate.App
     embedded: EmbeddedPostgres | None
     passwords: Passwords
+    # signs the dashboard's CSRF tokens and pre-session cookies
+    csrf_key: bytes
     provider: Provider = field(init=False)
     # set when shutdown begins, so long-lived responses (event streams) end on their own
     stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -72,7 +75,8 @@ class Platform:
             raise ConfigurationError(
                 f"cannot use PostgreSQL at {control.redacted()}: {detail or type(reason).__name__}"
             ) from exc
-        secret_box = SecretBox(_secret_key(settings))
+        secret_key = _secret_key(settings)
+        secret_box = SecretBox(secret_key)
         platform = cls(
             settings=settings,
             server=server,
@@ -86,6 +90,7 @@ class Platform:
                 concurrency=settings.password_hash_concurrency,
                 queue_limit=settings.password_hash_queue,
             ),
+            csrf_key=derive_key(secret_key, "webhost dashboard csrf"),
         )
         platform.provider = load_provider(settings.provider, platform)
         return platform

@@ -20,9 +20,9 @@ from webhost.control.dashboard.auth import (
     end_session,
     home_of,
     logged_in_redirect,
+    require_csrf,
     session_token,
 )
-from webhost.control.dashboard.csrf import require_csrf
 from webhost.control.dashboard.events import deployment_events
 from webhost.control.dashboard.rendering import (
     DashboardRoute,

@@ -17,7 +17,12 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from webhost.control.dashboard.auth import LoginRequired
-from webhost.control.dashboard.csrf import CSRF_FIELD, CSRF_HEADER, csrf_token, store_csrf_cookie
+from webhost.control.dashboard.csrf import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    csrf_token,
+    store_presession_cookie,
+)
 from webhost.control.dashboard.views import FINAL_STATUSES, open_for_signup
 from webhost.errors import RetryLater, WebHostError
 from webhost.http.errors import describe_validation_errors
@@ -95,7 +100,7 @@ def render(
         status_code=status_code,
         headers=headers,
     )
-    store_csrf_cookie(request, response)
+    store_presession_cookie(request, response)
     return response
 
 
@@ -107,9 +112,7 @@ def render_fragment(template: str, **context: Any) -> str:
 def redirect(request: Request, url: str) -> Response:
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
-    response = RedirectResponse(url, status_code=303)
-    store_csrf_cookie(request, response)
-    return response
+    return RedirectResponse(url, status_code=303)
 
 
 def error_page(request: Request, status_code: int, message: str) -> Response:
