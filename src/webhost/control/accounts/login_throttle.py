@@ -25,7 +25,11 @@ from webhost.control.accounts.login_policy import (
     in_words,
     whole_seconds,
 )
-from webhost.control.accounts.models import LoginFailures, ThrottleScope
+from webhost.control.accounts.models import (
+    THROTTLE_SUBJECT_LENGTH,
+    LoginFailures,
+    ThrottleScope,
+)
 from webhost.errors import TooManyRequests
 
 _REFUSALS = {
@@ -76,7 +80,7 @@ class LoginThrottle:
 
     async def begin(self, email: str, address: str) -> LoginAttempt:
         """Count the attempt, or refuse it with 429 and Retry-After while either must wait."""
-        attempt = LoginAttempt(email=email, address=address[:320])
+        attempt = LoginAttempt(email=email, address=address[:THROTTLE_SUBJECT_LENGTH])
         subjects = {
             (ThrottleScope.ACCOUNT.value, attempt.email): ThrottleScope.ACCOUNT,
             (ThrottleScope.ADDRESS.value, attempt.address): ThrottleScope.ADDRESS,

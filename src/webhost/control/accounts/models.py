@@ -73,6 +73,10 @@ class AuthToken(IdMixin, TimestampMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# the longest email the accounts table takes; client addresses are far shorter
+THROTTLE_SUBJECT_LENGTH = 320
+
+
 class ThrottleScope(enum.StrEnum):
     ACCOUNT = "account"
     ADDRESS = "address"
@@ -84,7 +88,7 @@ class LoginFailures(Base):
     __tablename__ = "login_failures"
 
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(320), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(THROTTLE_SUBJECT_LENGTH), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # when the record means nothing any more and may be deleted
