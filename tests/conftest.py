@@ -15,6 +15,7 @@ from tests.support.database import (
     provision_tenant,
 )
 from tests.support.factories import Customer, sign_up
+from tests.support.logins import FAST_LOGIN_THROTTLE
 from tests.support.platform import PlatformThread, start_platform
 from tests.support.servers import ServedApp
 from webhost.data.app import create_data_app
@@ -78,7 +79,9 @@ def platform(
     postgres_server: PostgresURL, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PlatformThread]:
     """The platform as `webhost up` runs it, shared by the tests of a session."""
-    running = start_platform(postgres_server, tmp_path_factory.mktemp("platform"), "control")
+    running = start_platform(
+        postgres_server, tmp_path_factory.mktemp("platform"), "control", **FAST_LOGIN_THROTTLE
+    )
     yield running
     running.stop()
 

@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Base64 key (32 bytes) that encrypts stored credentials; "
-        "unset means one is generated in the data directory.",
+        description="Base64 key (32 bytes) that encrypts stored credentials and signs the "
+        "dashboard's CSRF tokens; unset means one is generated in the data directory.",
     )
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")
     port: int = Field(
@@ -91,6 +91,44 @@ class Settings(BaseSettings):
         description="The one tenant a dedicated data plane serves "
         "(set by the supervisor for `webhost dataplane`).",
     )
+    password_hash_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="argon2 password hashes computed at once, on threads off the event loop.",
+    )
+    password_hash_queue: int = Field(
+        default=16,
+        ge=0,
+        description="Password checks that may wait for a free thread; "
+        "beyond them a login or signup gets 503 with Retry-After.",
+    )
+    login_account_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins of one account (any address) before its logins must wait.",
+    )
+    login_address_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one client address (any account) before its logins "
+        "must wait.",
+    )
+    login_throttle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="First wait (429 with Retry-After) once the free failures are used up; "
+        "each further failure doubles it.",
+    )
+    login_lockout_max_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest wait a run of failed logins can cause (the lockout).",
+    )
+    login_failure_window_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="Failed logins are forgotten this long after the wait they caused ends.",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -100,6 +138,15 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_port_range(self) -> Settings:
         self.dedicated_port_range  # noqa: B018 - parse now so a bad range fails at start
+        return self
+
+    @model_validator(mode="after")
+    def _check_login_waits(self) -> Settings:
+        if self.login_lockout_max_seconds < self.login_throttle_seconds:
+            raise ValueError(
+                "login_lockout_max_seconds must be at least login_throttle_seconds, got "
+                f"{self.login_lockout_max_seconds} < {self.login_throttle_seconds}"
+            )
         return self
 
     @property

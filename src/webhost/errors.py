@@ -14,6 +14,11 @@ class WebHostError(Exception):
         self.message = message
         self.details = details
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the response carries besides the body."""
+        return {}
+
     def to_body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
@@ -55,6 +60,28 @@ class IdsExhausted(Conflict):
     """An auto-increment collection has handed out its last id."""
 
     code = "ids_exhausted"
+
+
+class RetryLater(WebHostError):
+    """Refused for now; ``Retry-After`` tells the client when to come back."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class TooManyRequests(RetryLater):
+    status_code = 429
+    code = "rate_limited"
+
+
+class ServiceBusy(RetryLater):
+    status_code = 503
+    code = "busy"
 
 
 class ConfigurationError(WebHostError):

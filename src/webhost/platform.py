@@ -20,7 +20,9 @@ from webhost.db.engine import create_engine, create_session_factory
 from webhost.db.urls import PostgresURL
 from webhost.errors import ConfigurationError
 from webhost.jobs import create_job_app
+from webhost.security.passwords import Passwords
 from webhost.security.secret_box import SecretBox, decode_key, load_or_create_key
+from webhost.security.signing import derive_key
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +39,9 @@ class Platform:
     secret_box: SecretBox
     jobs: procrastinate.App
     embedded: EmbeddedPostgres | None
+    passwords: Passwords
+    # signs the dashboard's CSRF tokens and pre-session cookies
+    csrf_key: bytes
     provider: Provider = field(init=False)
     # set when shutdown begins, so long-lived responses (event streams) end on their own
     stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -83,15 +88,22 @@ class Platform:
             raise ConfigurationError(
                 f"cannot use PostgreSQL at {control.redacted()}: {detail or type(reason).__name__}"
             ) from exc
+        secret_key = _secret_key(settings)
+        secret_box = SecretBox(secret_key)
         platform = cls(
             settings=settings,
             server=control.with_database("postgres"),
             control_database=control,
             engine=engine,
             sessions=create_session_factory(engine),
-            secret_box=SecretBox(_secret_key(settings)),
+            secret_box=secret_box,
             jobs=create_job_app(control),
             embedded=embedded,
+            passwords=Passwords(
+                concurrency=settings.password_hash_concurrency,
+                queue_limit=settings.password_hash_queue,
+            ),
+            csrf_key=derive_key(secret_key, "webhost dashboard csrf"),
         )
         platform.provider = load_provider(settings.provider, platform)
         return platform
@@ -108,6 +120,7 @@ class Platform:
 
     async def close(self) -> None:
         try:
+            self.passwords.close()
             await self.provider.close()
             await self.engine.dispose()
         finally:

@@ -72,10 +72,16 @@ def operator_login_link(platform: PlatformThread) -> str:
 
 
 def operator_client(platform: PlatformThread) -> httpx.Client:
-    """Follow the one-time link like a browser; the session cookie authenticates the client."""
+    """Follow the one-time link like a browser; the session it opens authenticates the client:
+    as the cookie on dashboard pages, as a Bearer token on the API (which ignores cookies)."""
     with httpx.Client(base_url=platform.control_url, timeout=30) as browser:
         response = browser.get(operator_login_link(platform), follow_redirects=False)
         assert response.status_code == 303, response.text
         cookies = browser.cookies
     # a fresh client, so callers can use it as a context manager
-    return httpx.Client(base_url=platform.control_url, timeout=30, cookies=cookies)
+    return httpx.Client(
+        base_url=platform.control_url,
+        timeout=30,
+        cookies=cookies,
+        headers={"Authorization": f"Bearer {cookies['webhost_session']}"},
+    )

@@ -11,6 +11,7 @@ from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts import service as accounts
+from webhost.control.accounts.login_throttle import LoginThrottle
 from webhost.control.accounts.models import Account, Organization
 from webhost.errors import Forbidden, Unauthorized
 from webhost.http.credentials import bearer_token
@@ -41,11 +42,31 @@ async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as uvicorn reports it (from X-Forwarded-For behind a trusted proxy)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+ClientAddressDep = Annotated[str, Depends(client_address)]
+
+
+def get_login_throttle(platform: PlatformDep) -> LoginThrottle:
+    return LoginThrottle.from_settings(platform.settings, platform.sessions)
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+
 def request_token(request: Request) -> str | None:
-    return bearer_token(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE)
+    """An API call's session token, from the Authorization header only.
+
+    Browsers attach cookies to requests other sites make them send, but never this header, so
+    the API needs no CSRF token: the dashboard's session cookie is not accepted here.
+    """
+    return bearer_token(request.headers.get("authorization"))
 
 
-# documents the scheme in OpenAPI; request_token also accepts the dashboard's cookie
+# documents the scheme in OpenAPI; request_token reads the header itself
 session_scheme = HTTPBearer(
     auto_error=False, scheme_name="Session", description="A session token from POST /api/login"
 )
@@ -55,6 +76,11 @@ async def get_account(
     request: Request, session: SessionDep, _scheme: Annotated[object, Depends(session_scheme)]
 ) -> Account:
     token = request_token(request)
+    if token is None and SESSION_COOKIE in request.cookies:
+        raise Unauthorized(
+            "the API does not accept the dashboard's session cookie: send "
+            "'Authorization: Bearer <token>' from POST /api/login"
+        )
     if token is None:
         raise Unauthorized(
             "log in first: send 'Authorization: Bearer <token>' from POST /api/login"

@@ -1,6 +1,12 @@
 """Imports every control-plane model so metadata (and Alembic) sees all tables."""
 
-from webhost.control.accounts.models import Account, AuthToken, Membership, Organization
+from webhost.control.accounts.models import (
+    Account,
+    AuthToken,
+    LoginFailures,
+    Membership,
+    Organization,
+)
 from webhost.control.billing.models import Subscription
 from webhost.control.deployments.models import Deployment
 from webhost.control.keys.models import ApiKey
@@ -16,6 +22,7 @@ __all__ = [
     "Base",
     "Deployment",
     "LocalProcess",
+    "LoginFailures",
     "Membership",
     "Organization",
     "Plan",

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from webhost.errors import WebHostError
+from webhost.errors import RetryLater, WebHostError
 
 log = structlog.get_logger(__name__)
 
@@ -52,9 +52,10 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[int, str, list[di
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WebHostError)
     async def _domain_error(request: Request, exc: WebHostError) -> JSONResponse:
-        if exc.status_code >= 500:
+        # shedding load is the server working as designed, not a failure to log
+        if exc.status_code >= 500 and not isinstance(exc, RetryLater):
             log.error("request failed", path=request.url.path, error=exc.message)
-        return JSONResponse(exc.to_body(), status_code=exc.status_code)
+        return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

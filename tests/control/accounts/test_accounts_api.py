@@ -16,6 +16,7 @@ from tests.support.bad_input import (
     nul_strings,
 )
 from tests.support.factories import PASSWORD, Customer, unique_email
+from tests.support.logins import fresh_address, log_in
 from tests.support.platform import PlatformThread
 
 SignUp = Callable[..., Customer]
@@ -52,9 +53,7 @@ def test_wrong_passwords_and_unknown_emails_read_the_same(
 ) -> None:
     customer = signup()
     for email, password in [(customer.email, "wrong password"), (unique_email(), PASSWORD)]:
-        response = httpx.post(
-            f"{platform.control_url}/api/login", json={"email": email, "password": password}
-        )
+        response = log_in(platform.control_url, email, password, fresh_address())
         assert response.status_code == 401
         assert response.json()["error"]["message"] == "invalid email or password"
 
@@ -177,7 +176,5 @@ def test_text_postgresql_cannot_store_gets_422_and_no_account(
     response = httpx.post(f"{platform.control_url}/api/signup", json=body)
     error = assert_clear_error(response, 422)
     assert f"{field}: contains a NUL character (U+0000)" in error["message"]
-    login = httpx.post(
-        f"{platform.control_url}/api/login", json={"email": body["email"], "password": PASSWORD}
-    )
+    login = log_in(platform.control_url, body["email"], PASSWORD, fresh_address())
     assert login.status_code == 401

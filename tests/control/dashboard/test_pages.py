@@ -77,9 +77,13 @@ def test_cookies_are_secure_behind_an_https_proxy(platform: PlatformThread) -> N
         # uvicorn trusts X-Forwarded-Proto from a local proxy, as a TLS terminator would send it
         browser.client.headers["X-Forwarded-Proto"] = "https"
         form = browser.get("/signup")
-        assert "secure" in form.headers["set-cookie"].lower().split("; ")
+        presession = form.headers["set-cookie"]
+        assert presession.startswith("webhost_presession=")
+        assert "secure" in presession.lower().split("; ")
         # the client speaks plain http to the proxy's backend, so it resends the cookie itself
-        browser.client.cookies.set("webhost_csrf", csrf_from(form.text))
+        browser.client.cookies.set(
+            "webhost_presession", presession.split(";")[0].removeprefix("webhost_presession=")
+        )
         response = browser.client.post(
             "/signup",
             data={
@@ -93,7 +97,8 @@ def test_cookies_are_secure_behind_an_https_proxy(platform: PlatformThread) -> N
         )
     assert response.status_code == 303
     cookies = response.headers.get_list("set-cookie")
-    assert {cookie.split("=", 1)[0] for cookie in cookies} == {"webhost_session", "webhost_csrf"}
+    names = {cookie.split("=", 1)[0] for cookie in cookies}
+    assert names == {"webhost_session", "webhost_presession"}, "the pre-session ends at login"
     assert all("secure" in cookie.lower().split("; ") for cookie in cookies)
 
 

@@ -12,7 +12,14 @@ from webhost.control.accounts.schemas import (
     SignupOut,
     TokenOut,
 )
-from webhost.control.dependencies import AccountDep, PlatformDep, SessionDep, request_token
+from webhost.control.dependencies import (
+    AccountDep,
+    ClientAddressDep,
+    LoginThrottleDep,
+    PlatformDep,
+    SessionDep,
+    request_token,
+)
 from webhost.control.deployments import service as deployments
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -21,7 +28,9 @@ router = APIRouter(prefix="/api", tags=["accounts"])
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=SignupOut)
 async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> SignupOut:
     """Create an account and organization on a plan; its deployment starts provisioning."""
-    created = await service.signup(session, body, provider=platform.provider.name)
+    created = await service.signup(
+        session, platform.passwords, body, provider=platform.provider.name
+    )
     return SignupOut(
         account=AccountOut.model_validate(created.account),
         organization=OrganizationOut.model_validate(created.organization),
@@ -30,9 +39,25 @@ async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> 
     )
 
 
-@router.post("/login", response_model=TokenOut)
-async def login(body: LoginIn, session: SessionDep) -> TokenOut:
-    issued = await service.login(session, body.email, body.password)
+@router.post(
+    "/login",
+    response_model=TokenOut,
+    responses={
+        429: {"description": "Too many failed logins for the account or address; see Retry-After"},
+        503: {"description": "Too many password checks in progress; see Retry-After"},
+    },
+)
+async def login(
+    body: LoginIn,
+    session: SessionDep,
+    platform: PlatformDep,
+    throttle: LoginThrottleDep,
+    address: ClientAddressDep,
+) -> TokenOut:
+    """Repeated failures for an account or from an address are answered 429 with Retry-After."""
+    issued = await service.login(
+        session, platform.passwords, throttle, body.email, body.password, address=address
+    )
     return TokenOut(token=issued.token, expires_at=issued.expires_at)
 
 

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webhost.db.base import Base, IdMixin, TimestampMixin
@@ -16,6 +16,10 @@ class Account(IdMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # set on accounts whose signup may have stored the password with surrounding spaces removed
+    password_maybe_stripped: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -67,3 +71,25 @@ class AuthToken(IdMixin, TimestampMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# the longest email the accounts table takes; client addresses are far shorter
+THROTTLE_SUBJECT_LENGTH = 320
+
+
+class ThrottleScope(enum.StrEnum):
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+
+class LoginFailures(Base):
+    """Failed logins of one account (normalized email) or client address, for every process."""
+
+    __tablename__ = "login_failures"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(THROTTLE_SUBJECT_LENGTH), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # when the record means nothing any more and may be deleted
+    forget_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

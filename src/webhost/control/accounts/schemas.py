@@ -2,20 +2,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from webhost.control.deployments.schemas import DeploymentOut
 from webhost.validation import StorableText
 
 PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 256
+
+# a password is taken exactly as typed: surrounding spaces are part of it, never stripped
+NewPassword = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=False, min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH
+    ),
+]
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=1, max_length=PASSWORD_MAX_LENGTH)
+]
 
 
 class SignupIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     email: EmailStr
-    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=256)
+    password: NewPassword
     name: StorableText = Field(min_length=1, max_length=200)
     organization: StorableText = Field(min_length=1, max_length=200)
     plan: StorableText = Field(min_length=1, max_length=40, examples=["hobby"])
@@ -25,7 +38,7 @@ class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
-    password: str = Field(min_length=1, max_length=256)
+    password: Password
 
 
 class AccountOut(BaseModel):

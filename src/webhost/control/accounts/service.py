@@ -11,21 +11,20 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts import repository
+from webhost.control.accounts.login_throttle import LoginThrottle
 from webhost.control.accounts.models import Account, AuthToken, Organization, TokenKind
 from webhost.control.accounts.schemas import SignupIn
 from webhost.control.billing.models import Subscription, SubscriptionStatus
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment
 from webhost.control.plans import service as plans
-from webhost.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from webhost.security.passwords import hash_password, needs_rehash, verify_password
+from webhost.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceBusy, Unauthorized
+from webhost.security.passwords import Passwords
 from webhost.security.tokens import digest, random_string
 
 SESSION_LIFETIME = timedelta(days=30)
 ONE_TIME_LOGIN_LIFETIME = timedelta(minutes=15)
 OPERATOR_EMAIL = "operator@webhost.local"
-# verifying against a real hash keeps unknown emails as slow as wrong passwords
-_DUMMY_HASH = hash_password(random_string(24))
 
 
 @dataclass(frozen=True)
@@ -46,14 +45,18 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def signup(session: AsyncSession, request: SignupIn, *, provider: str) -> Signup:
+async def signup(
+    session: AsyncSession, passwords: Passwords, request: SignupIn, *, provider: str
+) -> Signup:
     plan = await plans.plan_for_signup(session, request.plan)
     email = normalize_email(request.email)
     if await repository.find_account_by_email(session, email) is not None:
         raise Conflict(f"an account with email {email} already exists; log in instead")
     account = await repository.add_account(
         session,
-        Account(email=email, name=request.name, password_hash=hash_password(request.password)),
+        Account(
+            email=email, name=request.name, password_hash=await passwords.hash(request.password)
+        ),
     )
     organization = await repository.add_organization(
         session,
@@ -82,17 +85,58 @@ async def _free_slug(session: AsyncSession, name: str) -> str:
     return slug
 
 
-async def login(session: AsyncSession, email: str, password: str) -> IssuedToken:
-    account = await repository.find_account_by_email(session, normalize_email(email))
-    if account is None or account.password_hash is None:
-        verify_password(_DUMMY_HASH, password)
+async def login(
+    session: AsyncSession,
+    passwords: Passwords,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    *,
+    address: str,
+) -> IssuedToken:
+    """A session for the right password; throttled attempts are refused before any argon2."""
+    attempt = await throttle.begin(normalize_email(email), address)
+    try:
+        account = await _password_owner(session, passwords, attempt.email, password)
+    except ServiceBusy:
+        await throttle.abandoned(attempt)
+        raise
+    if account is None:
         raise Unauthorized("invalid email or password")
-    if not verify_password(account.password_hash, password):
-        raise Unauthorized("invalid email or password")
-    if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
+    await throttle.succeeded(attempt)
     account.last_login_at = datetime.now(UTC)
     return await issue_session(session, account)
+
+
+async def _password_owner(
+    session: AsyncSession, passwords: Passwords, email: str, password: str
+) -> Account | None:
+    """The account this email and password open, or None.
+
+    How many argon2 checks a failure costs depends on the password alone, never on whether the
+    account exists or how it was created, so timing tells an attacker nothing.
+    """
+    account = await repository.find_account_by_email(session, email)
+    known_hash = account.password_hash if account is not None else None
+    matched = await passwords.verify(known_hash, password)
+    if matched and account is not None and known_hash is not None:
+        if account.password_maybe_stripped or passwords.needs_rehash(known_hash):
+            await _store_password(passwords, account, password)
+        return account
+    stripped = password.strip()
+    if stripped == password:
+        return None
+    # early signups stored passwords stripped; other accounts pay the same second check
+    legacy_hash = known_hash if account is not None and account.password_maybe_stripped else None
+    if await passwords.verify(legacy_hash, stripped) and account is not None:
+        await _store_password(passwords, account, password)
+        return account
+    return None
+
+
+async def _store_password(passwords: Passwords, account: Account, password: str) -> None:
+    account.password_hash = await passwords.hash(password)
+    account.password_maybe_stripped = False
 
 
 async def issue_session(session: AsyncSession, account: Account) -> IssuedToken:

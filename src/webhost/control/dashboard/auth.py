@@ -10,7 +10,14 @@ from fastapi.responses import RedirectResponse
 from webhost.control.accounts import service as accounts
 from webhost.control.accounts.models import Account
 from webhost.control.accounts.service import IssuedToken
-from webhost.control.dashboard.csrf import is_https, rotate_csrf_token, store_csrf_cookie
+from webhost.control.dashboard.csrf import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    bind_to_session,
+    check_csrf,
+    end_presession,
+    is_https,
+)
 from webhost.control.dependencies import SESSION_COOKIE, SessionDep
 from webhost.errors import Forbidden, Unauthorized
 
@@ -28,12 +35,23 @@ async def optional_account(request: Request, session: SessionDep) -> Account | N
     if token is None:
         return None
     try:
-        return await accounts.authenticate_session(session, token)
+        account = await accounts.authenticate_session(session, token)
     except Unauthorized:
         return None
+    bind_to_session(request, token)
+    return account
 
 
 MaybeAccountDep = Annotated[Account | None, Depends(optional_account)]
+
+
+async def require_csrf(request: Request, _account: MaybeAccountDep) -> None:
+    """The request carries its page's token, checked against the session found above (or the
+    pre-session of an anonymous browser)."""
+    submitted: object = request.headers.get(CSRF_HEADER)
+    if submitted is None:
+        submitted = (await request.form()).get(CSRF_FIELD)
+    check_csrf(request, submitted)
 
 
 async def require_account(account: MaybeAccountDep) -> Account:
@@ -68,13 +86,13 @@ def start_session(request: Request, response: Response, issued: IssuedToken) -> 
         httponly=True,
         samesite="lax",
     )
-    rotate_csrf_token(request)
+    # forms are bound to the session from now on
+    end_presession(request, response)
 
 
 def logged_in_redirect(request: Request, issued: IssuedToken, destination: str) -> Response:
     response = RedirectResponse(destination, status_code=303)
     start_session(request, response, issued)
-    store_csrf_cookie(request, response)
     return response
 
 

@@ -20,9 +20,9 @@ from webhost.control.dashboard.auth import (
     end_session,
     home_of,
     logged_in_redirect,
+    require_csrf,
     session_token,
 )
-from webhost.control.dashboard.csrf import require_csrf
 from webhost.control.dashboard.events import deployment_events
 from webhost.control.dashboard.rendering import (
     DashboardRoute,
@@ -32,7 +32,12 @@ from webhost.control.dashboard.rendering import (
     render,
     render_fragment,
 )
-from webhost.control.dependencies import PlatformDep, SessionDep
+from webhost.control.dependencies import (
+    ClientAddressDep,
+    LoginThrottleDep,
+    PlatformDep,
+    SessionDep,
+)
 from webhost.control.keys import service as keys
 from webhost.control.keys.schemas import KeyIn
 from webhost.errors import Unauthorized, WebHostError
@@ -93,12 +98,17 @@ async def signup(
     form = {"email": email, "name": name, "organization": organization, "plan": plan}
     try:
         created = await accounts.signup(
-            session, SignupIn(**form, password=password), provider=platform.provider.name
+            session,
+            platform.passwords,
+            SignupIn(**form, password=password),
+            provider=platform.provider.name,
         )
     except (ValidationError, WebHostError) as error:
         await session.rollback()
-        status_code, message = problem_of(error)
-        return await _signup_page(request, session, form, error=message, status_code=status_code)
+        status_code, message, headers = problem_of(error)
+        page = await _signup_page(request, session, form, error=message, status_code=status_code)
+        page.headers.update(headers)
+        return page
     return logged_in_redirect(request, created.session, "/dashboard")
 
 
@@ -111,20 +121,29 @@ async def login_form(request: Request, account: MaybeAccountDep) -> Response:
 
 @router.post("/login", dependencies=CsrfChecked)
 async def login(
-    request: Request, session: SessionDep, email: FormText = "", password: FormText = ""
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    throttle: LoginThrottleDep,
+    address: ClientAddressDep,
+    email: FormText = "",
+    password: FormText = "",
 ) -> Response:
     try:
         body = LoginIn(email=email, password=password)
-        issued = await accounts.login(session, body.email, body.password)
+        issued = await accounts.login(
+            session, platform.passwords, throttle, body.email, body.password, address=address
+        )
         account = await accounts.authenticate_session(session, issued.token)
     except (ValidationError, WebHostError) as error:
         await session.rollback()
-        status_code, message = problem_of(error)
+        status_code, message, headers = problem_of(error)
         return render(
             request,
             "login.html",
             {"form": {"email": email}, "error": message},
             status_code=status_code,
+            headers=headers,
         )
     return logged_in_redirect(request, issued, home_of(account))
 
@@ -221,7 +240,7 @@ async def create_key(
         )
     except (ValidationError, WebHostError) as error:
         await session.rollback()
-        status_code, message = problem_of(error)
+        status_code, message, _ = problem_of(error)
         if is_htmx(request):
             return render(
                 request, "partials/form_error.html", {"message": message}, status_code=status_code

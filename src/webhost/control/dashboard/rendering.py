@@ -17,9 +17,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from webhost.control.dashboard.auth import LoginRequired
-from webhost.control.dashboard.csrf import CSRF_FIELD, CSRF_HEADER, csrf_token, store_csrf_cookie
+from webhost.control.dashboard.csrf import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    csrf_token,
+    store_presession_cookie,
+)
 from webhost.control.dashboard.views import FINAL_STATUSES, open_for_signup
-from webhost.errors import WebHostError
+from webhost.errors import RetryLater, WebHostError
 from webhost.http.errors import describe_validation_errors
 
 log = structlog.get_logger(__name__)
@@ -68,12 +73,12 @@ TEMPLATES.env.globals["CSRF_FIELD"] = CSRF_FIELD
 TEMPLATES.env.globals["CSRF_HEADER"] = CSRF_HEADER
 
 
-def problem_of(error: ValidationError | WebHostError) -> tuple[int, str]:
-    """The status and one-line message a form shows for a rejected submission."""
+def problem_of(error: ValidationError | WebHostError) -> tuple[int, str, dict[str, str]]:
+    """The status, one-line message and headers (Retry-After) of a rejected form submission."""
     if isinstance(error, WebHostError):
-        return error.status_code, error.message
+        return error.status_code, error.message, error.headers
     status_code, message, _ = describe_validation_errors(error.errors())
-    return status_code, message
+    return status_code, message, {}
 
 
 def is_htmx(request: Request) -> bool:
@@ -86,14 +91,16 @@ def render(
     context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     response: HTMLResponse = TEMPLATES.TemplateResponse(
         request,
         template,
         {"csrf_token": csrf_token(request), **(context or {})},
         status_code=status_code,
+        headers=headers,
     )
-    store_csrf_cookie(request, response)
+    store_presession_cookie(request, response)
     return response
 
 
@@ -105,9 +112,7 @@ def render_fragment(template: str, **context: Any) -> str:
 def redirect(request: Request, url: str) -> Response:
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
-    response = RedirectResponse(url, status_code=303)
-    store_csrf_cookie(request, response)
-    return response
+    return RedirectResponse(url, status_code=303)
 
 
 def error_page(request: Request, status_code: int, message: str) -> Response:
@@ -147,11 +152,12 @@ class DashboardRoute(APIRoute):
             except LoginRequired:
                 response = login_required(request)
             except WebHostError as error:
-                if error.status_code >= 500:
+                if error.status_code >= 500 and not isinstance(error, RetryLater):
                     log.error(
                         "dashboard request failed", path=request.url.path, error=error.message
                     )
                 response = error_page(request, error.status_code, error.message)
+                response.headers.update(error.headers)
             except RequestValidationError as error:
                 status_code, message, _ = describe_validation_errors(error.errors())
                 response = error_page(request, status_code, message)

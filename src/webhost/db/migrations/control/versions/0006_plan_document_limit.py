@@ -1,7 +1,7 @@
 """the largest Yjs document a plan allows
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 from webhost.control.plans.catalog import YJS_DOCUMENT_MAX_BYTES
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
