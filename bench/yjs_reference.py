@@ -95,6 +95,7 @@ class Usage:
         self.target = target
         self.peak_rss = 0
         self._before: dict[int, float] = {}
+        self._steady_before: dict[int, float] | None = None
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
@@ -103,12 +104,34 @@ class Usage:
         self._sampler.start()
         return self
 
+    def steady_from(self, epoch_ms: float) -> None:
+        """Also count the CPU spent from this moment on (clients connected, writing begins)."""
+
+        def mark() -> None:
+            self._steady_before = self._cpu()
+
+        threading.Timer(max(0.0, epoch_ms / 1000 - time.time()), mark).start()
+
+    def measurement(self) -> Measurement:
+        return Measurement(
+            cpu_seconds=self.cpu_seconds,
+            steady_cpu_seconds=self.steady_seconds,
+            postgres_seconds=self.postgres_seconds,
+            peak_rss_mb=self.peak_rss / 2**20,
+        )
+
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._sampler.join()
         after = self._cpu()
-        self.cpu_seconds = sum(
-            seconds - self._before.get(pid, 0.0) for pid, seconds in after.items()
+        used = {pid: seconds - self._before.get(pid, 0.0) for pid, seconds in after.items()}
+        self.cpu_seconds = sum(used.values())
+        self.postgres_seconds = self.cpu_seconds - used.get(self.target.server_pid, 0.0)
+        steady_before = self._steady_before
+        self.steady_seconds = (
+            sum(seconds - steady_before.get(pid, 0.0) for pid, seconds in after.items())
+            if steady_before is not None
+            else float("nan")
         )
 
     def _cpu(self) -> dict[int, float]:
@@ -128,7 +151,9 @@ class Usage:
 @dataclass
 class Measurement:
     latencies: list[float] = field(default_factory=list)
-    cpu_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the server's and, for WebHost, PostgreSQL's
+    postgres_seconds: float = 0.0
+    steady_cpu_seconds: float = float("nan")  # from the first update sent to the end
     peak_rss_mb: float = 0.0
     expected: int = 0
     received: int = 0
@@ -193,8 +218,9 @@ async def fanout(target: Target, seconds: float, observers: int, rate: int) -> M
     configs: list[dict[str, object]] = [base | {"mode": "writer", "rate": rate}]
     configs += [base | {"mode": "observers", "count": observers // groups}] * groups
     with Usage(target) as usage:
+        usage.steady_from(start_at)
         results = await run_clients(configs)
-    measurement = Measurement(cpu_seconds=usage.cpu_seconds, peak_rss_mb=usage.peak_rss / 2**20)
+    measurement = usage.measurement()
     sent = int(results[0]["sent"])  # type: ignore[call-overload]
     for result in results[1:]:
         measurement.latencies += result["latencies"]  # type: ignore[arg-type]
@@ -215,8 +241,9 @@ async def many_rooms(target: Target, seconds: float, rooms: int, rate: int) -> M
         for group in range(groups)
     ]
     with Usage(target) as usage:
+        usage.steady_from(start_at)
         results = await run_clients(configs)
-    measurement = Measurement(cpu_seconds=usage.cpu_seconds, peak_rss_mb=usage.peak_rss / 2**20)
+    measurement = usage.measurement()
     for result in results:
         measurement.latencies += result["latencies"]  # type: ignore[arg-type]
         measurement.expected += int(result["sent"])  # type: ignore[call-overload]
@@ -234,13 +261,10 @@ async def cold_load(target: Target, updates: int, loads: int) -> Measurement:
             await asyncio.sleep(4)  # every client has left: WebHost folds and releases the room
             (result,) = await run_clients([base | {"mode": "load"}])
             times.append(float(result["elapsed"]))  # type: ignore[arg-type]
-    return Measurement(
-        cpu_seconds=usage.cpu_seconds,
-        peak_rss_mb=usage.peak_rss / 2**20,
-        load_ms=statistics.median(times),
-        expected=updates,
-        received=updates,
-    )
+    measurement = usage.measurement()
+    measurement.load_ms = statistics.median(times)
+    measurement.expected = measurement.received = updates
+    return measurement
 
 
 @contextlib.contextmanager
@@ -360,12 +384,16 @@ def report(results: dict[tuple[str, str], list[Measurement]], names: list[str]) 
         row("fan-out p50", "fanout", "p50", "ms")
         row("fan-out p95", "fanout", "p95", "ms")
         row("fan-out server CPU", "fanout", "cpu_seconds", "s")
+        row("fan-out of which PostgreSQL", "fanout", "postgres_seconds", "s")
+        row("fan-out CPU while writing", "fanout", "steady_cpu_seconds", "s")
         row("fan-out peak RSS", "fanout", "peak_rss_mb", "MB", 0)
         row("fan-out delivered", "fanout", "delivered", "%", 2)
     if any(key[0] == "rooms" for key in results):
         row("many rooms p50", "rooms", "p50", "ms", 2)
         row("many rooms p95", "rooms", "p95", "ms", 2)
         row("many rooms server CPU", "rooms", "cpu_seconds", "s")
+        row("many rooms of which PostgreSQL", "rooms", "postgres_seconds", "s")
+        row("many rooms CPU while writing", "rooms", "steady_cpu_seconds", "s")
         row("many rooms peak RSS", "rooms", "peak_rss_mb", "MB", 0)
         row("many rooms delivered", "rooms", "delivered", "%", 2)
     if any(key[0] == "cold" for key in results):
@@ -393,7 +421,9 @@ async def benchmark(arguments: argparse.Namespace, targets: list[Target]) -> Non
                 print(
                     f"round {number + 1} {scenario:6} {target.name:9} "
                     f"p50 {measured.quantile(50):8.2f} ms  p95 {measured.quantile(95):8.2f} ms  "
-                    f"load {measured.load_ms:7.1f} ms  cpu {measured.cpu_seconds:6.2f} s  "
+                    f"load {measured.load_ms:7.1f} ms  cpu {measured.cpu_seconds:6.2f} s "
+                    f"(postgres {measured.postgres_seconds:5.2f} s, "
+                    f"while writing {measured.steady_cpu_seconds:5.2f} s)  "
                     f"rss {measured.peak_rss_mb:6.0f} MB  "
                     f"delivered {measured.received}/{measured.expected}",
                     flush=True,
