@@ -196,6 +196,7 @@ def dataplane(
     from webhost.data.yjs.room import RoomOptions
     from webhost.db.urls import PostgresURL
     from webhost.http.server import server_config
+    from webhost.runtime import bind
 
     settings = _settings()
     if settings.dataplane_database_url is None or settings.dataplane_tenant_id is None:
@@ -220,7 +221,13 @@ def dataplane(
         max_body_bytes=settings.max_body_bytes,
         yjs=RoomOptions.from_settings(settings),
     )
-    uvicorn.Server(server_config(create_data_app(plane), host=host, port=port)).run()
+    try:
+        # bound like the runtime's sockets, so accepted connections get TCP_NODELAY
+        listening = bind(host, port)
+    except WebHostError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    uvicorn.Server(server_config(create_data_app(plane))).run(sockets=[listening])
 
 
 @app.command()

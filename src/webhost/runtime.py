@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ class Runtime:
             self._spawn(self._run_worker(platform), "worker")
             self._spawn(self._recover_jobs(platform), "job recovery")
         await self._wait_serving()
+        gc.freeze()  # start-up objects live as long as the process: out of the collector's way
 
     def _serve(self, app: Any, sock: socket.socket) -> None:
         server = _Server(server_config(app))

@@ -61,12 +61,15 @@ class DirectSocket:
             return 0
         return self._protocol.transport.get_write_buffer_size()
 
-    def write(self, frame: bytes) -> bool:
-        """Queue one whole frame (from ``binary_frame``); False once the socket is closing."""
-        if not self.open:
-            return False
-        self._protocol.transport.write(frame)
-        return True
+    def write(self, frame: bytes) -> int | None:
+        """Queue one whole frame (from ``binary_frame``); returns the bytes still buffered
+        afterwards, or None once the socket is closing."""
+        protocol = self._protocol
+        transport = protocol.transport
+        if protocol.close_sent or transport.is_closing():
+            return None
+        transport.write(frame)
+        return transport.get_write_buffer_size()
 
     def set_max_message_size(self, size: int) -> None:
         """Messages from the client larger than this end the connection (1009)."""

@@ -55,19 +55,25 @@ class Connection:
         return self._closing or not self._socket.open
 
     def send(self, frame: bytes, *, reply: bool = False) -> None:
-        """Queue a frame (``http.websocket.binary_frame``); ``reply`` marks a document reply."""
-        if self.closing:
+        """Queue a frame (``http.websocket.binary_frame``); ``reply`` marks a document reply.
+        The hottest code of a room: it runs once per socket for every update."""
+        if self._closing:
             return
-        buffered = self._socket.buffered
-        self._allowance = min(self._allowance, buffered)
-        if buffered - self._allowance > self._max_backlog:
-            self.close(CLOSE_TRY_AGAIN_LATER, "too far behind")
+        socket = self._socket
+        buffered = socket.buffered
+        if buffered:  # behind: only then can a limit be reached
+            allowance = self._allowance = min(self._allowance, buffered)
+            if buffered - allowance > self._max_backlog:
+                self.close(CLOSE_TRY_AGAIN_LATER, "too far behind")
+                return
+        left = socket.write(frame)
+        if left is None:
+            self._closing = True
             return
-        self._socket.write(frame)
         self._written += len(frame)
         if reply:
             self._allowance += len(frame)
-        if self._socket.buffered:
+        if left:
             self._unsent.append((self._written, time.monotonic()))
 
     def check_progress(self, now: float) -> None:
