@@ -38,7 +38,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,7 +208,9 @@ async def run_clients(configs: list[dict[str, object]]) -> list[dict[str, object
                 process.kill()
 
 
-async def fanout(target: Target, seconds: float, observers: int, rate: int) -> Measurement:
+async def fanout(
+    target: Target, profiler: Profiler, seconds: float, observers: int, rate: int
+) -> Measurement:
     document = f"fanout-{uuid.uuid4().hex[:8]}"
     start_at = (time.time() + 8) * 1000  # every client is connected by then
     base = {"url": target.url, "key": target.key, "document": document, "startAt": start_at}
@@ -219,6 +220,7 @@ async def fanout(target: Target, seconds: float, observers: int, rate: int) -> M
     configs += [base | {"mode": "observers", "count": observers // groups}] * groups
     with Usage(target) as usage:
         usage.steady_from(start_at)
+        profiler.schedule(start_at, seconds)
         results = await run_clients(configs)
     measurement = usage.measurement()
     sent = int(results[0]["sent"])  # type: ignore[call-overload]
@@ -229,7 +231,9 @@ async def fanout(target: Target, seconds: float, observers: int, rate: int) -> M
     return measurement
 
 
-async def many_rooms(target: Target, seconds: float, rooms: int, rate: int) -> Measurement:
+async def many_rooms(
+    target: Target, profiler: Profiler, seconds: float, rooms: int, rate: int
+) -> Measurement:
     prefix = f"rooms-{uuid.uuid4().hex[:8]}"
     start_at = (time.time() + 12) * 1000
     groups = 2
@@ -242,6 +246,7 @@ async def many_rooms(target: Target, seconds: float, rooms: int, rate: int) -> M
     ]
     with Usage(target) as usage:
         usage.steady_from(start_at)
+        profiler.schedule(start_at + 1000, seconds - 2)  # writers start over the first second
         results = await run_clients(configs)
     measurement = usage.measurement()
     for result in results:
@@ -251,10 +256,11 @@ async def many_rooms(target: Target, seconds: float, rooms: int, rate: int) -> M
     return measurement
 
 
-async def cold_load(target: Target, updates: int, loads: int) -> Measurement:
+async def cold_load(target: Target, profiler: Profiler, updates: int, loads: int) -> Measurement:
     document = f"cold-{uuid.uuid4().hex[:8]}"
     base = {"url": target.url, "key": target.key, "document": document, "updates": updates}
     with Usage(target) as usage:
+        profiler.schedule(time.time() * 1000)
         await run_clients([base | {"mode": "fill"}])
         times = []
         for _ in range(loads):
@@ -267,29 +273,52 @@ async def cold_load(target: Target, updates: int, loads: int) -> Measurement:
     return measurement
 
 
-@contextlib.contextmanager
-def profiled(target: Target, directory: Path | None, scenario: str) -> Iterator[None]:
-    """py-spy's flame graph of a WebHost server process while a scenario runs."""
-    py_spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    if directory is None or target.name == REFERENCE_NAME or py_spy is None:
-        yield
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    output = directory / f"{scenario}-{target.name}-{int(time.time())}.txt"
-    recorder = subprocess.Popen(
-        [
+class Profiler:
+    """py-spy's collapsed stacks of a WebHost server process while clients write (from the
+    scenario's start for its duration), or to the end of the scenario."""
+
+    def __init__(self, target: Target, directory: Path | None, scenario: str) -> None:
+        self.output: Path | None = None
+        self._command: list[str] = []
+        self._recorder: subprocess.Popen[bytes] | None = None
+        self._timer: threading.Timer | None = None
+        search = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+        py_spy = shutil.which("py-spy", path=search)
+        if directory is None or target.name == REFERENCE_NAME or py_spy is None:
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        self.output = directory / f"{scenario}-{target.name}-{int(time.time())}.txt"
+        self._command = [
             *(py_spy, "record", "--pid", str(target.server_pid), "--rate", "200"),
-            *("--output", str(output), "--format", "raw", "--nonblocking"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        recorder.send_signal(signal.SIGINT)
-        recorder.wait(60)
-    print_profile(output)
+            *("--output", str(self.output), "--format", "raw", "--nonblocking"),
+        ]
+
+    def schedule(self, epoch_ms: float, seconds: float | None = None) -> None:
+        """Record from ``epoch_ms`` (clients connected) for ``seconds`` (or to the end)."""
+        if self.output is None:
+            return
+        if seconds is not None:
+            self._command += ["--duration", str(int(seconds))]
+        delay = max(0.0, epoch_ms / 1000 - time.time())
+        self._timer = threading.Timer(delay, self._start)
+        self._timer.start()
+
+    def _start(self) -> None:
+        self._recorder = subprocess.Popen(
+            self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def __enter__(self) -> Profiler:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._recorder is not None and self.output is not None:
+            if self._recorder.poll() is None:
+                self._recorder.send_signal(signal.SIGINT)
+            self._recorder.wait(60)
+            print_profile(self.output)
 
 
 def print_profile(collapsed: Path, top: int = 25) -> None:
@@ -410,13 +439,13 @@ async def benchmark(arguments: argparse.Namespace, targets: list[Target]) -> Non
         shift = number % len(targets)
         for scenario in scenarios:
             for target in targets[shift:] + targets[:shift]:
-                with profiled(target, arguments.profile, scenario):
+                with Profiler(target, arguments.profile, scenario) as profiler:
                     if scenario == "fanout":
-                        measured = await fanout(target, arguments.seconds, 100, 200)
+                        measured = await fanout(target, profiler, arguments.seconds, 100, 200)
                     elif scenario == "rooms":
-                        measured = await many_rooms(target, arguments.seconds, 200, 5)
+                        measured = await many_rooms(target, profiler, arguments.seconds, 200, 5)
                     else:
-                        measured = await cold_load(target, 10_000, 3)
+                        measured = await cold_load(target, profiler, 10_000, 3)
                 results.setdefault((scenario, target.name), []).append(measured)
                 print(
                     f"round {number + 1} {scenario:6} {target.name:9} "
