@@ -1,24 +1,37 @@
-"""WebSocket serving for the data plane: uvicorn's sans-I/O protocol plus a direct frame path.
+"""WebSocket serving for the data plane: uvicorn's sans-I/O protocol plus a direct path.
 
 A Yjs update goes to every socket of a room. Through ASGI each copy would be framed, wrapped and
 awaited once per socket; instead the frame is encoded once (``binary_frame``) and written to each
 transport (``DirectSocket.write``), which never waits: a socket that falls behind is measured by
 its transport buffer and closed, so a slow or stalled client can never hold up its room.
 
+The other way, a binary message can go to a handler the application registers
+(``DirectSocket.listen``), called as the message is parsed; only messages the handler declines
+(it would have to wait) take ASGI's way, through the queue and the application's receive loop,
+and every later message follows them there until that loop has caught up, so order holds.
+ASGI's way costs a queue, a task switch and two epoll_ctl calls (reading is paused and resumed
+around each message) per message.
+
 The protocol class puts a ``DirectSocket`` in the ASGI scope under ``DIRECT_SOCKET``; everything
-else (handshake, receiving, pings) is uvicorn's.
+else (handshake, pings, close, text frames) is uvicorn's.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
+import structlog
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
 DIRECT_SOCKET = "webhost.direct_socket"
+
+log = structlog.get_logger(__name__)
+
+# takes a binary message; False sends it (and what follows) through ASGI's receive instead
+MessageHandler = Callable[[bytes], bool]
 
 _BINARY_FIN = 0x82
 # a close frame that cannot leave (the peer stopped reading) is given this long, then the
@@ -71,6 +84,15 @@ class DirectSocket:
         transport.write(frame)
         return transport.get_write_buffer_size()
 
+    def listen(self, handler: MessageHandler | None) -> None:
+        """Hand binary messages to ``handler`` as they arrive (None: all through ASGI)."""
+        self._protocol.message_handler = handler
+
+    @property
+    def has_queued_messages(self) -> bool:
+        """Messages wait in ASGI's queue: the application has not caught up with them yet."""
+        return not self._protocol.queue.empty()
+
     def set_max_message_size(self, size: int) -> None:
         """Messages from the client larger than this end the connection (1009)."""
         self._protocol.conn.max_message_size = size
@@ -82,6 +104,29 @@ class DirectSocket:
 
 
 class DataPlaneWebSocketProtocol(WebSocketsSansIOProtocol):
+    message_handler: MessageHandler | None = None
+
+    def send_receive_event_to_app(self) -> None:
+        handler = self.message_handler
+        if (
+            handler is not None
+            and self.curr_msg_data_type == "bytes"
+            and not self.close_sent
+            and self.queue.empty()
+        ):
+            data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+            try:
+                handled = handler(data)
+            except Exception:
+                log.exception("websocket.handler_failed")
+                self.close_now(1011, "internal error")
+                handled = True
+            if handled:
+                self.frames = []
+                return
+            self.frames = [data]
+        super().send_receive_event_to_app()
+
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         # the ASGI task that reads the scope runs only on the next loop iteration

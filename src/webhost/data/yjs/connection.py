@@ -48,6 +48,12 @@ class Connection:
         # it was written; the oldest one's age is how far behind the client is
         self._unsent: deque[tuple[int, float]] = deque()
         self._closing = False
+        # a message of this client waits in ASGI's receive queue: later ones follow it there
+        self.queued = False
+
+    @property
+    def socket(self) -> DirectSocket:
+        return self._socket
 
     @property
     def closing(self) -> bool:

@@ -158,30 +158,51 @@ class Room:
         if present:
             connection.send(binary_frame(protocol.encode_awareness(present)))
 
-    async def handle(self, connection: Connection, message: protocol.Message) -> None:
-        """Act on one client message; raises ProtocolError when the client broke the protocol."""
-        if not self._ready.is_set():
-            await self._ready.wait()
-        if self.broken:
-            raise RoomUnavailable
+    def handle_now(self, connection: Connection, message: protocol.Message) -> bool:
+        """Act on a client message at once, if that needs no waiting; False leaves it to
+        ``handle``. Raises ProtocolError when the client broke the protocol."""
+        if self.broken or not self._ready.is_set():
+            return False
         if isinstance(message, protocol.SyncUpdate):
-            if not message.is_empty:
-                await self._accept(connection, message.update)
+            if message.is_empty:
+                return True
+            if self._backlogged or not self._fits_estimate(message.update):
+                return False
+            self._accept(connection, message.update)
         elif isinstance(message, protocol.SyncStep1):
             self._send_sync_reply(connection, message.state_vector)
         elif isinstance(message, protocol.AwarenessUpdate):
             self._update_awareness(connection, message.states)
         elif isinstance(message, protocol.QueryAwareness):
             connection.send(binary_frame(protocol.encode_awareness(self.awareness.present())))
+        return True
 
-    async def _accept(self, connection: Connection, update: bytes) -> None:
-        if not await self._fits(update):
-            connection.close(
-                CLOSE_TOO_LARGE,
-                f"document would exceed this plan's limit of "
-                f"{self._options.document_max_bytes // 2**20} MiB",
-            )
-            return
+    async def handle(self, connection: Connection, message: protocol.Message) -> None:
+        """Act on one client message, waiting as long as that takes: for the document (being
+        loaded or rebuilt), for storage to catch up, for a measurement of the document."""
+        if not self._ready.is_set():
+            await self._ready.wait()
+        if self.broken:
+            raise RoomUnavailable
+        if isinstance(message, protocol.SyncUpdate) and not message.is_empty:
+            while self._backlogged:
+                # the socket is not read until storage catches up
+                await self._drained.wait()
+            if not await self._fits(message.update):
+                connection.close(
+                    CLOSE_TOO_LARGE,
+                    f"document would exceed this plan's limit of "
+                    f"{self._options.document_max_bytes // 2**20} MiB",
+                )
+                return
+        if not self.handle_now(connection, message):
+            await self.handle(connection, message)  # the document was taken away meanwhile
+
+    @property
+    def _backlogged(self) -> bool:
+        return self._unsaved_bytes > MAX_UNSAVED_BYTES or len(self._unsaved) > MAX_UNSAVED_UPDATES
+
+    def _accept(self, connection: Connection, update: bytes) -> None:
         try:
             self._document.apply(update)
         except UpdateRejected:
@@ -196,18 +217,19 @@ class Room:
         self._unsaved_bytes += len(update)
         self._flushed.clear()
         self._committer.enqueue(self)
-        if self._unsaved_bytes > MAX_UNSAVED_BYTES or len(self._unsaved) > MAX_UNSAVED_UPDATES:
-            # the socket stops being read until storage catches up
+        if self._backlogged:
             self._drained.clear()
-            await self._drained.wait()
+
+    def _fits_estimate(self, update: bytes) -> bool:
+        """Within the limit by the running estimate (bytes stored, an upper bound)."""
+        return self._size_estimate + len(update) <= self._options.document_max_bytes
 
     async def _fits(self, update: bytes) -> bool:
         """Whether the document stays within its limit with this update. The running estimate
-        (bytes stored) only grows; before anything is refused, the real size is measured, as
-        edits that replace content do not grow the document. Measuring costs time in
-        proportion to the size, so a writer near the limit waits rather than the room."""
-        limit = self._options.document_max_bytes
-        if self._size_estimate + len(update) <= limit:
+        only grows; before anything is refused, the real size is measured, as edits that
+        replace content do not grow the document. Measuring costs time in proportion to the
+        size, so a writer near the limit waits rather than the room."""
+        if self._fits_estimate(update):
             return True
         if self._measured_at == self._accepted:
             return False  # measured, and nothing changed since
@@ -219,7 +241,7 @@ class Room:
         self._measured_at = self._accepted
         # at most one part in twenty of the room's time goes to measuring
         self._next_measurement = time.monotonic() + 20 * (time.monotonic() - started)
-        return self._size_estimate + len(update) <= limit
+        return self._fits_estimate(update)
 
     def _send_sync_reply(self, connection: Connection, state_vector: bytes) -> None:
         """Sync step 2, sent once everything it shows is stored."""

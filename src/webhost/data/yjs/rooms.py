@@ -200,25 +200,55 @@ class RoomRegistry:
             self._changed.set()
 
     async def _receive(self, room: Room, connection: Connection) -> None:
-        websocket = connection.websocket
-        while not connection.closing:
-            event = await websocket.receive()
-            if event["type"] == "websocket.disconnect":
-                connection.mark_gone()
-                return
-            frame = event.get("bytes")
-            if frame is None:
-                connection.close(CLOSE_BAD_MESSAGE, "y-websocket messages are binary")
-                return
-            try:
-                message = protocol.parse_message(frame, max_awareness_states=room.awareness_limit)
-                await room.handle(connection, message)
-            except protocol.ProtocolError as exc:
-                log.info("yjs.protocol_error", document=room.document, reason=exc.reason)
-                connection.close(CLOSE_BAD_MESSAGE, exc.reason)
-                return
-            except RoomUnavailable:
-                return
+        """Messages are handled as they arrive (``_handle_now``); this loop takes those that
+        have to wait, and learns of the client's going away."""
+        socket = connection.socket
+        socket.listen(lambda frame: self._handle_now(room, connection, frame))
+        try:
+            while not connection.closing:
+                event = await connection.websocket.receive()
+                if event["type"] == "websocket.disconnect":
+                    connection.mark_gone()
+                    return
+                frame = event.get("bytes")
+                if frame is None:
+                    connection.close(CLOSE_BAD_MESSAGE, "y-websocket messages are binary")
+                    return
+                try:
+                    limit = room.awareness_limit
+                    await room.handle(
+                        connection, protocol.parse_message(frame, max_awareness_states=limit)
+                    )
+                except protocol.ProtocolError as exc:
+                    self._refuse(room, connection, exc)
+                    return
+                except RoomUnavailable:
+                    return
+                if not socket.has_queued_messages:
+                    connection.queued = False
+        finally:
+            socket.listen(None)
+
+    def _handle_now(self, room: Room, connection: Connection, frame: bytes) -> bool:
+        """Called by the protocol as a message arrives: True when it is dealt with."""
+        if connection.closing:
+            return True  # nothing more is accepted from it
+        if connection.queued:
+            return False
+        try:
+            message = protocol.parse_message(frame, max_awareness_states=room.awareness_limit)
+            if room.handle_now(connection, message):
+                return True
+        except protocol.ProtocolError as exc:
+            self._refuse(room, connection, exc)
+            return True
+        connection.queued = True
+        return False
+
+    @staticmethod
+    def _refuse(room: Room, connection: Connection, exc: protocol.ProtocolError) -> None:
+        log.info("yjs.protocol_error", document=room.document, reason=exc.reason)
+        connection.close(CLOSE_BAD_MESSAGE, exc.reason)
 
     async def _watch_progress(self) -> None:
         """Close sockets whose client stopped reading, or reads too slowly to keep up."""
