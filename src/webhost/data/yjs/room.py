@@ -180,23 +180,25 @@ class Room:
     async def handle(self, connection: Connection, message: protocol.Message) -> None:
         """Act on one client message, waiting as long as that takes: for the document (being
         loaded or rebuilt), for storage to catch up, for a measurement of the document."""
-        if not self._ready.is_set():
-            await self._ready.wait()
-        if self.broken:
-            raise RoomUnavailable
-        if isinstance(message, protocol.SyncUpdate) and not message.is_empty:
-            while self._backlogged:
-                # the socket is not read until storage catches up
-                await self._drained.wait()
-            if not await self._fits(message.update):
-                connection.close(
-                    CLOSE_TOO_LARGE,
-                    f"document would exceed this plan's limit of "
-                    f"{self._options.document_max_bytes // 2**20} MiB",
-                )
+        while True:
+            if not self._ready.is_set():
+                await self._ready.wait()
+            if self.broken:
+                raise RoomUnavailable
+            if isinstance(message, protocol.SyncUpdate) and not message.is_empty:
+                while self._backlogged:
+                    # the socket is not read until storage catches up
+                    await self._drained.wait()
+                if not await self._fits(message.update):
+                    connection.close(
+                        CLOSE_TOO_LARGE,
+                        f"document would exceed this plan's limit of "
+                        f"{self._options.document_max_bytes // 2**20} MiB",
+                    )
+                    return
+            if self.handle_now(connection, message):
                 return
-        if not self.handle_now(connection, message):
-            await self.handle(connection, message)  # the document was taken away meanwhile
+            # the document was taken away meanwhile (a rebuild): wait for it again
 
     @property
     def _backlogged(self) -> bool:
