@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one error body of both planes, over HTTP and WebSocket alike: clients parse this."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
 class WebHostError(Exception):
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
@@ -20,10 +28,7 @@ class WebHostError(Exception):
         return {}
 
     def to_body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details is not None:
-            error["details"] = self.details
-        return {"error": error}
+        return error_body(self.code, self.message, self.details)
 
 
 class BadRequest(WebHostError):

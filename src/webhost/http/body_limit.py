@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from webhost.errors import error_body
+
 
 class BodySizeLimit:
     """Buffers at most ``max_bytes`` of an HTTP body; larger bodies get 413 before the app runs."""
@@ -49,14 +51,8 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        payload = json.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"request body is larger than the limit of {self.max_bytes} bytes",
-                }
-            }
-        ).encode()
+        message = f"request body is larger than the limit of {self.max_bytes} bytes"
+        payload = json.dumps(error_body("payload_too_large", message)).encode()
         await send(
             {
                 "type": "http.response.start",

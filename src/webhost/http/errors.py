@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from webhost.errors import RetryLater, WebHostError
+from webhost.errors import RetryLater, WebHostError, error_body
 
 log = structlog.get_logger(__name__)
 
@@ -30,10 +30,7 @@ _STATUS_CODES = {
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    return JSONResponse({"error": error}, status_code=status)
+    return JSONResponse(error_body(code, message, details), status_code=status)
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> tuple[int, str, list[dict[str, Any]]]:

@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from webhost.errors import error_body
 from webhost.http.websocket import DataPlaneWebSocketProtocol
 
 # what a URL may hold (path and query), as much as httptools can parse
@@ -58,14 +59,13 @@ class JsonErrorHttpProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         if self._url_too_long:
             status, phrase = 414, b"URI Too Long"
-            body = {
-                "code": "uri_too_long",
-                "message": f"the request URL is longer than {MAX_URL_BYTES} bytes",
-            }
+            body = error_body(
+                "uri_too_long", f"the request URL is longer than {MAX_URL_BYTES} bytes"
+            )
         else:
             status, phrase = 400, b"Bad Request"
-            body = {"code": "bad_request", "message": "the request is not valid HTTP/1.1"}
-        content = json.dumps({"error": body}).encode()
+            body = error_body("bad_request", "the request is not valid HTTP/1.1")
+        content = json.dumps(body).encode()
         head = [b"HTTP/1.1 %d %s\r\n" % (status, phrase)]
         for name, value in self.server_state.default_headers:
             head.append(name + b": " + value + b"\r\n")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocketState
 
 from webhost.data.plane import DataPlane
 from webhost.data.yjs.connection import CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED
 from webhost.data.yjs.naming import validate_document_name
-from webhost.errors import InvalidInput, Unauthorized
+from webhost.errors import InvalidInput, Unauthorized, error_body
 from webhost.http.credentials import bearer_token
 from webhost.http.websocket import direct_socket
 
@@ -42,17 +43,8 @@ async def yjs_document(websocket: WebSocket, document: str) -> None:
 async def _refuse(websocket: WebSocket, status: int, close_code: int, reason: str) -> None:
     """Answer the handshake with an HTTP error when the server supports it, else close."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        from starlette.responses import JSONResponse
-
-        response = JSONResponse(
-            {
-                "error": {
-                    "code": "unauthorized" if status == 401 else "invalid_input",
-                    "message": reason,
-                }
-            },
-            status_code=status,
-        )
+        code = "unauthorized" if status == 401 else "invalid_input"
+        response = JSONResponse(error_body(code, reason), status_code=status)
         await websocket.send_denial_response(response)
         return
     if websocket.client_state == WebSocketState.CONNECTING:
