@@ -1,10 +1,10 @@
-"""Routes of collections and records; the rules live in service.py."""
+"""Routes of collections and records; the rules live in the catalogue and record services."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from webhost.data.collections import service
+from webhost.data.collections import catalogue_service, record_service
 from webhost.data.collections.query import parse_list_query
 from webhost.data.collections.schemas import RECORD_SCHEMA, CollectionDefinition, CollectionOut
 from webhost.data.tenancy.dependencies import CallerDep, TenantConnectionDep
@@ -30,7 +30,7 @@ def _json(body: str, status_code: int = 200) -> Response:
 async def list_collections(
     caller: CallerDep, connection: TenantConnectionDep
 ) -> list[CollectionOut]:
-    collections = await service.list_collections(connection, caller.tenant)
+    collections = await catalogue_service.list_collections(connection, caller.tenant)
     return [CollectionOut.of(collection) for collection in collections]
 
 
@@ -47,7 +47,7 @@ async def define_collection(
     connection: TenantConnectionDep,
     response: Response,
 ) -> CollectionOut:
-    collection, created = await service.define_collection(
+    collection, created = await catalogue_service.define_collection(
         connection, caller.tenant, name, definition.schema_
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -58,14 +58,16 @@ async def define_collection(
 async def get_collection(
     name: str, caller: CallerDep, connection: TenantConnectionDep
 ) -> CollectionOut:
-    return CollectionOut.of(await service.require_collection(connection, caller.tenant, name))
+    return CollectionOut.of(
+        await catalogue_service.require_collection(connection, caller.tenant, name)
+    )
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
 async def drop_collection(
     name: str, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
-    await service.drop_collection(connection, caller.tenant, name)
+    await catalogue_service.drop_collection(connection, caller.tenant, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -79,7 +81,7 @@ async def create_record(
     name: str, request: Request, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
     body = await read_json_object(request)
-    record = await service.create_record(connection, caller.tenant, name, body)
+    record = await record_service.create_record(connection, caller.tenant, name, body)
     return _json(record, status.HTTP_201_CREATED)
 
 
@@ -96,14 +98,14 @@ async def list_records(
     name: str, request: Request, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
     query = parse_list_query(request.query_params.multi_items())
-    return _json(await service.list_records(connection, caller.tenant, name, query))
+    return _json(await record_service.list_records(connection, caller.tenant, name, query))
 
 
 @router.get("/{name}/records/{record_id}", responses={200: _RECORD_RESPONSE})
 async def get_record(
     name: str, record_id: str, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
-    return _json(await service.get_record(connection, caller.tenant, name, record_id))
+    return _json(await record_service.get_record(connection, caller.tenant, name, record_id))
 
 
 @router.put(
@@ -120,7 +122,9 @@ async def put_record(
     connection: TenantConnectionDep,
 ) -> Response:
     body = await read_json_object(request)
-    record, created = await service.put_record(connection, caller.tenant, name, record_id, body)
+    record, created = await record_service.put_record(
+        connection, caller.tenant, name, record_id, body
+    )
     return _json(record, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -138,12 +142,14 @@ async def patch_record(
     connection: TenantConnectionDep,
 ) -> Response:
     patch = await read_json_object(request)
-    return _json(await service.patch_record(connection, caller.tenant, name, record_id, patch))
+    return _json(
+        await record_service.patch_record(connection, caller.tenant, name, record_id, patch)
+    )
 
 
 @router.delete("/{name}/records/{record_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_record(
     name: str, record_id: str, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
-    await service.delete_record(connection, caller.tenant, name, record_id)
+    await record_service.delete_record(connection, caller.tenant, name, record_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

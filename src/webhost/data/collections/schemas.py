@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhost.data.collections.limits import MAX_EXPLICIT_ID, MAX_INDEXED_BYTES
-from webhost.data.collections.repository import StoredCollection
+from webhost.data.collections.tables import StoredCollection
 from webhost.validation import MAX_JSON_DEPTH
 
 
