@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from webhost.data.tenancy import management, repository
 from webhost.data.tenancy.limits import TenantLimits
@@ -109,8 +109,13 @@ class DataPlane:
         self._disconnects.add(task)  # keep a reference until it is done
         task.add_done_callback(self._disconnects.discard)
 
-    async def authenticate(self, raw_key: str | None) -> Caller:
-        """Resolve an API key to its tenant; every failure reads the same to the caller."""
+    async def authenticate(
+        self, raw_key: str | None, connection: AsyncConnection | None = None
+    ) -> Caller:
+        """Resolve an API key to its tenant; every failure reads the same to the caller.
+
+        A request passes its own connection, so the key lookup costs no second one from the pool.
+        """
         if not raw_key:
             raise Unauthorized(
                 "missing API key: send 'Authorization: Bearer <key>' (or ?token= on WebSockets)"
@@ -118,8 +123,11 @@ class DataPlane:
         prefix = split_api_key(raw_key)
         if prefix is None:
             raise Unauthorized("malformed API key")
-        async with self.engine.connect() as connection:
+        if connection is not None:
             record = await repository.find_key(connection, prefix)
+        else:
+            async with self.engine.connect() as own:
+                record = await repository.find_key(own, prefix)
         if (
             record is None
             or record.revoked

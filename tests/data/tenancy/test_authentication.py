@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import event
 
+from tests.data.yjs.planes import StartPlane
+from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant, add_key, revoke_key
 from tests.support.servers import ServedApp
 from webhost.db.urls import PostgresURL
@@ -31,3 +34,18 @@ def test_revoked_key_is_refused_on_the_next_request(
     assert httpx.get(f"{data_server.url}/v1/collections", headers=headers).status_code == 200
     revoke_key(dataplane_database, prefix)
     assert httpx.get(f"{data_server.url}/v1/collections", headers=headers).status_code == 401
+
+
+def test_a_request_takes_one_pool_connection_for_its_key_and_its_data(
+    start_plane: StartPlane, tenant: ProvisionedTenant
+) -> None:
+    started = start_plane()
+    checkouts: list[object] = []
+    event.listen(
+        started.plane.engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(args)
+    )
+    with api_client(started.served.url, tenant.api_key) as client:
+        assert client.get("/v1/collections").status_code == 200
+        assert client.put("/v1/collections/notes", json={"schema": "id"}).status_code == 201
+        assert client.post("/v1/collections/notes/records", json={"id": "a"}).status_code == 201
+    assert len(checkouts) == 3

@@ -1,4 +1,9 @@
-"""FastAPI dependencies: the calling tenant, and a transaction scoped to it."""
+"""FastAPI dependencies: the request's one connection, the calling tenant, and its scope.
+
+A request takes one pool connection for everything: the key lookup runs on it as the plane's
+role, then the same transaction switches to the tenant (``enter_tenant``) for the request's
+statements, and is committed before the response is sent.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.plane import Caller, DataPlane
-from webhost.data.tenancy.scope import tenant_transaction
+from webhost.data.tenancy.scope import enter_tenant
 
 
 def get_plane(request: Request) -> DataPlane:
@@ -21,6 +26,14 @@ def get_plane(request: Request) -> DataPlane:
 PlaneDep = Annotated[DataPlane, Depends(get_plane)]
 
 
+async def get_request_connection(plane: PlaneDep) -> AsyncIterator[AsyncConnection]:
+    """The request owns the transaction: committed before the response is sent."""
+    async with plane.engine.begin() as connection:
+        yield connection
+
+
+RequestConnectionDep = Annotated[AsyncConnection, Depends(get_request_connection, scope="function")]
+
 api_key_scheme = HTTPBearer(
     auto_error=False, scheme_name="ApiKey", description="An API key: whs_live_..."
 )
@@ -29,19 +42,20 @@ api_key_scheme = HTTPBearer(
 async def get_caller(
     plane: PlaneDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+    connection: RequestConnectionDep,
 ) -> Caller:
-    return await plane.authenticate(credentials.credentials if credentials else None)
+    return await plane.authenticate(credentials.credentials if credentials else None, connection)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 async def get_tenant_connection(
-    plane: PlaneDep, caller: CallerDep
-) -> AsyncIterator[AsyncConnection]:
-    """The request owns the transaction: committed before the response is sent."""
-    async with tenant_transaction(plane.engine, caller.tenant) as connection:
-        yield connection
+    caller: CallerDep, connection: RequestConnectionDep
+) -> AsyncConnection:
+    """The request's connection, switched to the caller's tenant until the transaction ends."""
+    await enter_tenant(connection, caller.tenant)
+    return connection
 
 
-TenantConnectionDep = Annotated[AsyncConnection, Depends(get_tenant_connection, scope="function")]
+TenantConnectionDep = Annotated[AsyncConnection, Depends(get_tenant_connection)]
