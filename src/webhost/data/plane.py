@@ -15,6 +15,8 @@ import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
+from webhost.data.collections.catalogue_service import Catalogue
 from webhost.data.tenancy import management, repository
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
@@ -30,7 +32,7 @@ from webhost.security.tokens import digest_matches
 
 log = structlog.get_logger(__name__)
 
-REVOCATION_RETRY_SECONDS = 2.0
+NOTICE_RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class DataPlane:
         self.max_body_bytes = max_body_bytes
         self.engine: AsyncEngine = create_engine(database_url, pool_size=pool_size)
         self.rooms = RoomRegistry(self.engine, database_url, yjs or RoomOptions())
-        self._revocations: asyncio.Task[None] | None = None
+        self.catalogue = Catalogue()
+        self._notices: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -66,18 +69,21 @@ class DataPlane:
         upgraded = await management.migrate_tenants(self.engine, tenants)
         if upgraded:
             log.info("tenant schemas upgraded", tenants=upgraded)
-        self._revocations = asyncio.create_task(self._follow_revocations(), name="revocations")
+        self._notices = asyncio.create_task(self._follow_notices(), name="directory notices")
 
     async def close(self) -> None:
-        if self._revocations is not None:
-            self._revocations.cancel()
+        if self._notices is not None:
+            self._notices.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._revocations
+                await self._notices
         await self.rooms.close()
         await self.engine.dispose()
 
-    async def _follow_revocations(self) -> None:
-        """Close open sockets of revoked keys at once; re-subscribes if the connection drops."""
+    async def _follow_notices(self) -> None:
+        """Close sockets of revoked keys at once, and drop cached schemas of changed collections.
+
+        Re-subscribes when the connection drops; what changed meanwhile is caught up then.
+        """
         while True:
             listener: asyncpg.Connection | None = None
             try:
@@ -85,16 +91,24 @@ class DataPlane:
                 lost = asyncio.Event()
                 listener.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 await listener.add_listener(REVOCATION_CHANNEL, self._on_revocation)
-                # keys revoked while nobody was listening
+                await listener.add_listener(CHANGE_CHANNEL, self._on_collection_change)
+                # notices missed while nobody was listening
+                self.catalogue.cache.clear()
                 await self._disconnect_revoked(self.rooms.connected_key_prefixes())
                 await lost.wait()
-                log.warning("lost the key revocation listener; reconnecting")
+                log.warning("lost the directory notice listener; reconnecting")
             except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("key revocation listener unavailable", error=str(exc))
+                log.warning("directory notice listener unavailable", error=str(exc))
             finally:
                 if listener is not None and not listener.is_closed():
                     await listener.close()
-            await asyncio.sleep(REVOCATION_RETRY_SECONDS)
+            self.catalogue.cache.clear()
+            await asyncio.sleep(NOTICE_RETRY_SECONDS)
+
+    def _on_collection_change(
+        self, _connection: object, _pid: int, _channel: str, payload: object
+    ) -> None:
+        self.catalogue.cache.on_change_notice(str(payload))
 
     async def _disconnect_revoked(self, prefixes: set[str]) -> None:
         if not prefixes:

@@ -18,6 +18,7 @@ def test_a_tenant_from_before_an_upgrade_is_migrated_when_its_plane_starts(
     schema = quote_ident(tenant.tenant.name)
     # as a tenant provisioned by the release before group commit's function existed
     query(dataplane_database, f"DROP FUNCTION {schema}.append_yjs_updates(text[], bytea[])")
+    query(dataplane_database, f"DROP FUNCTION {schema}._collections_changed() CASCADE")
     query(dataplane_database, f"UPDATE {schema}.alembic_version SET version_num = '0001'")
 
     plane = start_plane()

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from webhost.data.collections import limits
 from webhost.data.collections.tables import StoredCollection
-from webhost.errors import Conflict, IdsExhausted, InvalidInput
+from webhost.errors import Conflict, IdsExhausted, InvalidInput, NotFound
 
 
 @contextmanager
@@ -27,6 +27,8 @@ def translate_errors(collection: StoredCollection, *, key: object = None) -> Ite
                 f"add records with ids of your own (at most {limits.MAX_EXPLICIT_ID}) "
                 "or move them to a new collection"
             ) from exc
+        if sqlstate == "42P01":  # undefined_table: dropped by another plane a moment ago
+            raise NotFound(f"collection {collection.name!r} does not exist") from exc
         if sqlstate == "23505":
             constraint = getattr(cause, "constraint_name", "") or ""
             raise Conflict(_duplicate_message(collection, constraint, key)) from exc

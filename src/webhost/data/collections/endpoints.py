@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from webhost.data.collections import catalogue_service, record_service
+from webhost.data.collections import record_service
+from webhost.data.collections.dependencies import RecordTableDep
 from webhost.data.collections.query import parse_list_query
 from webhost.data.collections.schemas import RECORD_SCHEMA, CollectionDefinition, CollectionOut
-from webhost.data.tenancy.dependencies import CallerDep, TenantConnectionDep
+from webhost.data.tenancy.dependencies import CallerDep, PlaneDep, TenantConnectionDep
 from webhost.http.json_body import read_json_object
 from webhost.validation import MAX_JSON_DEPTH
 
@@ -28,9 +29,9 @@ def _json(body: str, status_code: int = 200) -> Response:
 
 @router.get("", response_model=list[CollectionOut])
 async def list_collections(
-    caller: CallerDep, connection: TenantConnectionDep
+    plane: PlaneDep, caller: CallerDep, connection: TenantConnectionDep
 ) -> list[CollectionOut]:
-    collections = await catalogue_service.list_collections(connection, caller.tenant)
+    collections = await plane.catalogue.list(connection, caller.tenant)
     return [CollectionOut.of(collection) for collection in collections]
 
 
@@ -43,11 +44,12 @@ async def list_collections(
 async def define_collection(
     name: str,
     definition: CollectionDefinition,
+    plane: PlaneDep,
     caller: CallerDep,
     connection: TenantConnectionDep,
     response: Response,
 ) -> CollectionOut:
-    collection, created = await catalogue_service.define_collection(
+    collection, created = await plane.catalogue.define(
         connection, caller.tenant, name, definition.schema_
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -56,18 +58,16 @@ async def define_collection(
 
 @router.get("/{name}", response_model=CollectionOut)
 async def get_collection(
-    name: str, caller: CallerDep, connection: TenantConnectionDep
+    name: str, plane: PlaneDep, caller: CallerDep, connection: TenantConnectionDep
 ) -> CollectionOut:
-    return CollectionOut.of(
-        await catalogue_service.require_collection(connection, caller.tenant, name)
-    )
+    return CollectionOut.of(await plane.catalogue.require(connection, caller.tenant, name))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
 async def drop_collection(
-    name: str, caller: CallerDep, connection: TenantConnectionDep
+    name: str, plane: PlaneDep, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
-    await catalogue_service.drop_collection(connection, caller.tenant, name)
+    await plane.catalogue.drop(connection, caller.tenant, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -78,10 +78,10 @@ async def drop_collection(
     responses={201: _RECORD_RESPONSE},
 )
 async def create_record(
-    name: str, request: Request, caller: CallerDep, connection: TenantConnectionDep
+    request: Request, table: RecordTableDep, connection: TenantConnectionDep
 ) -> Response:
     body = await read_json_object(request)
-    record = await record_service.create_record(connection, caller.tenant, name, body)
+    record = await record_service.create_record(connection, table, body)
     return _json(record, status.HTTP_201_CREATED)
 
 
@@ -95,17 +95,17 @@ async def create_record(
     "`order=field.desc,other`; `limit` (default 100, max 1000); `offset`.",
 )
 async def list_records(
-    name: str, request: Request, caller: CallerDep, connection: TenantConnectionDep
+    request: Request, table: RecordTableDep, connection: TenantConnectionDep
 ) -> Response:
     query = parse_list_query(request.query_params.multi_items())
-    return _json(await record_service.list_records(connection, caller.tenant, name, query))
+    return _json(await record_service.list_records(connection, table, query))
 
 
 @router.get("/{name}/records/{record_id}", responses={200: _RECORD_RESPONSE})
 async def get_record(
-    name: str, record_id: str, caller: CallerDep, connection: TenantConnectionDep
+    record_id: str, table: RecordTableDep, connection: TenantConnectionDep
 ) -> Response:
-    return _json(await record_service.get_record(connection, caller.tenant, name, record_id))
+    return _json(await record_service.get_record(connection, table, record_id))
 
 
 @router.put(
@@ -115,16 +115,10 @@ async def get_record(
     summary="Create or replace a record",
 )
 async def put_record(
-    name: str,
-    record_id: str,
-    request: Request,
-    caller: CallerDep,
-    connection: TenantConnectionDep,
+    record_id: str, request: Request, table: RecordTableDep, connection: TenantConnectionDep
 ) -> Response:
     body = await read_json_object(request)
-    record, created = await record_service.put_record(
-        connection, caller.tenant, name, record_id, body
-    )
+    record, created = await record_service.put_record(connection, table, record_id, body)
     return _json(record, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -135,21 +129,15 @@ async def put_record(
     summary="Merge-patch a record (null removes a field)",
 )
 async def patch_record(
-    name: str,
-    record_id: str,
-    request: Request,
-    caller: CallerDep,
-    connection: TenantConnectionDep,
+    record_id: str, request: Request, table: RecordTableDep, connection: TenantConnectionDep
 ) -> Response:
     patch = await read_json_object(request)
-    return _json(
-        await record_service.patch_record(connection, caller.tenant, name, record_id, patch)
-    )
+    return _json(await record_service.patch_record(connection, table, record_id, patch))
 
 
 @router.delete("/{name}/records/{record_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_record(
-    name: str, record_id: str, caller: CallerDep, connection: TenantConnectionDep
+    record_id: str, table: RecordTableDep, connection: TenantConnectionDep
 ) -> Response:
-    await record_service.delete_record(connection, caller.tenant, name, record_id)
+    await record_service.delete_record(connection, table, record_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,18 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.collections import limits
 from webhost.data.collections import record_repository as repository
-from webhost.data.collections.catalogue_service import require_collection
 from webhost.data.collections.database_errors import translate_errors
 from webhost.data.collections.query import ListQuery
 from webhost.data.collections.tables import RecordTable
-from webhost.data.tenancy.scope import Tenant
 from webhost.errors import InvalidInput, NotFound
 
 
 async def create_record(
-    connection: AsyncConnection, tenant: Tenant, name: str, body: dict[str, Any]
+    connection: AsyncConnection, table: RecordTable, body: dict[str, Any]
 ) -> str:
-    table = RecordTable(tenant, await require_collection(connection, tenant, name))
     data = dict(body)
     pk = _body_key(table, data.pop(table.schema.primary_key, None))
     if pk is None and not table.schema.auto_increment:
@@ -34,10 +31,9 @@ async def create_record(
 
 
 async def put_record(
-    connection: AsyncConnection, tenant: Tenant, name: str, record_id: str, body: dict[str, Any]
+    connection: AsyncConnection, table: RecordTable, record_id: str, body: dict[str, Any]
 ) -> tuple[str, bool]:
     """Create or replace the record with this id (Dexie's ``put``); True when created."""
-    table = RecordTable(tenant, await require_collection(connection, tenant, name))
     pk = table.pk_value(record_id)
     data = dict(body)
     if (
@@ -56,23 +52,23 @@ async def put_record(
         return await repository.replace_data(connection, table, pk, data), False
 
 
-async def get_record(connection: AsyncConnection, tenant: Tenant, name: str, record_id: str) -> str:
-    table = RecordTable(tenant, await require_collection(connection, tenant, name))
-    record = await repository.fetch_record(connection, table, table.pk_value(record_id))
+async def get_record(connection: AsyncConnection, table: RecordTable, record_id: str) -> str:
+    with translate_errors(table.collection):
+        record = await repository.fetch_record(connection, table, table.pk_value(record_id))
     if record is None:
-        raise NotFound(f"no record {_shown(record_id)} in collection {name!r}")
+        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
     return record
 
 
 async def patch_record(
-    connection: AsyncConnection, tenant: Tenant, name: str, record_id: str, patch: dict[str, Any]
+    connection: AsyncConnection, table: RecordTable, record_id: str, patch: dict[str, Any]
 ) -> str:
     """Apply a JSON merge patch (RFC 7386): null removes a field."""
-    table = RecordTable(tenant, await require_collection(connection, tenant, name))
     pk = table.pk_value(record_id)
-    current = await repository.fetch_record(connection, table, pk, for_update=True)
+    with translate_errors(table.collection):
+        current = await repository.fetch_record(connection, table, pk, for_update=True)
     if current is None:
-        raise NotFound(f"no record {_shown(record_id)} in collection {name!r}")
+        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
     changes = dict(patch)
     if (
         table.schema.primary_key in changes
@@ -87,18 +83,14 @@ async def patch_record(
         return await repository.replace_data(connection, table, pk, merged)
 
 
-async def delete_record(
-    connection: AsyncConnection, tenant: Tenant, name: str, record_id: str
-) -> None:
-    table = RecordTable(tenant, await require_collection(connection, tenant, name))
-    if not await repository.delete_record(connection, table, table.pk_value(record_id)):
-        raise NotFound(f"no record {_shown(record_id)} in collection {name!r}")
+async def delete_record(connection: AsyncConnection, table: RecordTable, record_id: str) -> None:
+    with translate_errors(table.collection):
+        deleted = await repository.delete_record(connection, table, table.pk_value(record_id))
+    if not deleted:
+        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
 
 
-async def list_records(
-    connection: AsyncConnection, tenant: Tenant, name: str, query: ListQuery
-) -> str:
-    table = RecordTable(tenant, await require_collection(connection, tenant, name))
+async def list_records(connection: AsyncConnection, table: RecordTable, query: ListQuery) -> str:
     with translate_errors(table.collection):
         return await repository.list_records(connection, table, query)
 
