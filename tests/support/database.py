@@ -97,9 +97,10 @@ class ProvisionedTenant:
 
 
 def provision_tenant(
-    database: PostgresURL, *, limits: TenantLimits | None = None
+    database: PostgresURL, *, limits: TenantLimits | None = None, revision: str = "head"
 ) -> ProvisionedTenant:
-    """What the local provider does for a shared tenant, without the control plane."""
+    """What the local provider does for a shared tenant, without the control plane; an older
+    ``revision`` makes a tenant as an earlier release left it."""
     tenant_id = uuid.uuid4()
     tenant = Tenant(id=tenant_id, name=tenant_name_for(tenant_id))
     key = generate_api_key()
@@ -110,7 +111,7 @@ def provision_tenant(
             async with engine.begin() as connection:
                 await management.ensure_role(connection, tenant.name)
                 await management.ensure_tenant_schema(connection, tenant)
-            await management.migrate_tenant(engine, tenant)
+            await management.migrate_tenant(engine, tenant, revision)
             async with engine.begin() as connection:
                 await management.register_tenant(connection, tenant, limits)
                 await management.publish_key(connection, tenant.id, key.prefix, key.secret_digest)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
 from webhost.data.collections.catalogue_service import Catalogue
+from webhost.data.collections.writes import RecordWriter
 from webhost.data.tenancy import management, repository
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
@@ -60,6 +61,7 @@ class DataPlane:
         self.engine: AsyncEngine = create_engine(database_url, pool_size=pool_size)
         self.rooms = RoomRegistry(self.engine, database_url, yjs or RoomOptions())
         self.catalogue = Catalogue()
+        self.writer = RecordWriter()
         self._notices: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
 

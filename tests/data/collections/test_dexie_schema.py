@@ -43,6 +43,10 @@ def test_every_index_kind_round_trips_to_dexie_syntax() -> None:
         ("++id, title, title", "declared twice"),
         ("++id, id", "declared twice"),
         ("++id, ++title", "only the primary key"),
+        ("@id, @title", "only the primary key"),
+        ("@, title", "primary key must name a field"),
+        ("@@id", "not supported"),
+        ("@++id", "not supported"),
         ("++id, [a]", "at least two fields"),
         ("++id, *[a+b]", "cannot be multi-entry"),
         ("++id, [a+b", r"must be written as \[a\+b\]"),
@@ -69,10 +73,22 @@ def test_index_names_are_stable_and_fit_postgres_limits() -> None:
 identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True)
 
 
-@given(primary=identifiers, fields=st.lists(identifiers, max_size=6, unique=True))
-def test_any_valid_schema_parses_and_round_trips(primary: str, fields: list[str]) -> None:
+def test_a_generated_primary_key_is_written_with_an_at_sign() -> None:
+    schema = parse_schema("@id, title")
+    assert (schema.primary_key, schema.generated_key, schema.auto_increment) == ("id", True, False)
+    assert schema.source == "@id, title"
+
+
+@given(
+    marker=st.sampled_from(["", "++", "@"]),
+    primary=identifiers,
+    fields=st.lists(identifiers, max_size=6, unique=True),
+)
+def test_any_valid_schema_parses_and_round_trips(
+    marker: str, primary: str, fields: list[str]
+) -> None:
     fields = [field for field in fields if field != primary]
-    source = ", ".join(["++" + primary, *fields])
+    source = ", ".join([marker + primary, *fields])
     schema = parse_schema(source)
     assert parse_schema(schema.source) == schema
 

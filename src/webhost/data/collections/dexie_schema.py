@@ -1,6 +1,7 @@
 """Dexie-style schema strings: ``"++id, title, &email, *tags, [authorId+updatedAt]"``.
 
-The first entry is the primary key (``++id`` auto-incremented, ``id`` supplied by the client);
+The first entry is the primary key (``++id`` auto-incremented, ``@id`` a globally unique id the
+client generates, as in Dexie Cloud, ``id`` chosen by the app: a string or a number);
 the rest are indexes: plain, unique (``&``), multi-entry (``*``) or compound (``[a+b]``).
 Key paths may be dotted (``address.city``).
 """
@@ -56,10 +57,12 @@ class CollectionSchema:
     primary_key: str
     auto_increment: bool
     indexes: tuple[IndexSpec, ...]
+    generated_key: bool = False
 
     @property
     def source(self) -> str:
-        head = ("++" if self.auto_increment else "") + self.primary_key
+        marker = "++" if self.auto_increment else "@" if self.generated_key else ""
+        head = marker + self.primary_key
         return ", ".join([head, *(index.source for index in self.indexes)])
 
     def index_on(self, key_path: str) -> IndexSpec | None:
@@ -97,7 +100,7 @@ def parse_schema(source: str) -> CollectionSchema:
     for position, entry in enumerate(entries, start=1):
         if not entry:
             raise InvalidInput(f"schema entry {position} is empty (check for doubled commas)")
-    primary_key, auto_increment = _parse_primary_key(entries[0])
+    primary_key, auto_increment, generated_key = _parse_primary_key(entries[0])
     indexes: list[IndexSpec] = []
     seen: set[tuple[str, ...]] = {(primary_key,)}
     for entry in entries[1:]:
@@ -108,24 +111,26 @@ def parse_schema(source: str) -> CollectionSchema:
         indexes.append(index)
     if len(indexes) > MAX_INDEXES:
         raise InvalidInput(f"a collection may have at most {MAX_INDEXES} indexes")
-    return CollectionSchema(primary_key, auto_increment, tuple(indexes))
+    return CollectionSchema(primary_key, auto_increment, tuple(indexes), generated_key)
 
 
-def _parse_primary_key(entry: str) -> tuple[str, bool]:
+def _parse_primary_key(entry: str) -> tuple[str, bool, bool]:
     auto_increment = entry.startswith("++")
-    name = entry[2:] if auto_increment else entry
+    generated_key = entry.startswith("@")
+    name = entry[2:] if auto_increment else entry[1:] if generated_key else entry
     if not name:
         raise InvalidInput(
-            "primary key must name a field (e.g. '++id' or 'id'); outbound keys are not supported"
+            "primary key must name a field (e.g. '@id', '++id' or 'id'); "
+            "outbound keys are not supported"
         )
-    if name.startswith(("[", "&", "*")):
+    if name.startswith(("[", "&", "*", "@", "+")):
         raise InvalidInput(
-            f"primary key {entry!r} is not supported: use a single field, '++id' or 'id'"
+            f"primary key {entry!r} is not supported: use a single field, '@id', '++id' or 'id'"
         )
     validate_key_path(name, what="primary key")
     if "." in name:
         raise InvalidInput(f"primary key {entry!r} must be a top-level field, not a nested path")
-    return name, auto_increment
+    return name, auto_increment, generated_key
 
 
 def _parse_index(entry: str) -> IndexSpec:
@@ -136,8 +141,10 @@ def _parse_index(entry: str) -> IndexSpec:
     multi_entry = body.startswith("*")
     if multi_entry:
         body = body[1:]
-    if body.startswith("++"):
-        raise InvalidInput(f"index {entry!r}: only the primary key (first entry) can be '++'")
+    if body.startswith(("++", "@")):
+        raise InvalidInput(
+            f"index {entry!r}: only the primary key (first entry) can be '++' or '@'"
+        )
     if body.startswith("[") or body.endswith("]"):
         if not (body.startswith("[") and body.endswith("]")):
             raise InvalidInput(f"compound index {entry!r} must be written as [a+b]")

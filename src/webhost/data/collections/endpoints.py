@@ -78,10 +78,10 @@ async def drop_collection(
     responses={201: _RECORD_RESPONSE},
 )
 async def create_record(
-    request: Request, table: RecordTableDep, connection: TenantConnectionDep
+    request: Request, table: RecordTableDep, plane: PlaneDep, connection: TenantConnectionDep
 ) -> Response:
     body = await read_json_object(request)
-    record = await record_service.create_record(connection, table, body)
+    record = await record_service.create_record(connection, plane.writer, table, body)
     return _json(record, status.HTTP_201_CREATED)
 
 
@@ -95,7 +95,7 @@ async def create_record(
     "`order=field.desc,other`; `limit` (default 100, max 1000); `offset`.",
 )
 async def list_records(
-    request: Request, table: RecordTableDep, connection: TenantConnectionDep
+    request: Request, table: RecordTableDep, plane: PlaneDep, connection: TenantConnectionDep
 ) -> Response:
     query = parse_list_query(request.query_params.multi_items())
     return _json(await record_service.list_records(connection, table, query))
@@ -103,7 +103,7 @@ async def list_records(
 
 @router.get("/{name}/records/{record_id}", responses={200: _RECORD_RESPONSE})
 async def get_record(
-    record_id: str, table: RecordTableDep, connection: TenantConnectionDep
+    record_id: str, table: RecordTableDep, plane: PlaneDep, connection: TenantConnectionDep
 ) -> Response:
     return _json(await record_service.get_record(connection, table, record_id))
 
@@ -115,10 +115,16 @@ async def get_record(
     summary="Create or replace a record",
 )
 async def put_record(
-    record_id: str, request: Request, table: RecordTableDep, connection: TenantConnectionDep
+    record_id: str,
+    request: Request,
+    table: RecordTableDep,
+    plane: PlaneDep,
+    connection: TenantConnectionDep,
 ) -> Response:
     body = await read_json_object(request)
-    record, created = await record_service.put_record(connection, table, record_id, body)
+    record, created = await record_service.put_record(
+        connection, plane.writer, table, record_id, body
+    )
     return _json(record, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -129,15 +135,21 @@ async def put_record(
     summary="Merge-patch a record (null removes a field)",
 )
 async def patch_record(
-    record_id: str, request: Request, table: RecordTableDep, connection: TenantConnectionDep
+    record_id: str,
+    request: Request,
+    table: RecordTableDep,
+    plane: PlaneDep,
+    connection: TenantConnectionDep,
 ) -> Response:
     patch = await read_json_object(request)
-    return _json(await record_service.patch_record(connection, table, record_id, patch))
+    return _json(
+        await record_service.patch_record(connection, plane.writer, table, record_id, patch)
+    )
 
 
 @router.delete("/{name}/records/{record_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_record(
-    record_id: str, table: RecordTableDep, connection: TenantConnectionDep
+    record_id: str, table: RecordTableDep, plane: PlaneDep, connection: TenantConnectionDep
 ) -> Response:
-    await record_service.delete_record(connection, table, record_id)
+    await record_service.delete_record(connection, plane.writer, table, record_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -60,18 +60,31 @@ def _pk_condition(
     table: RecordTable, condition: Condition, params: dict[str, Any], name: str
 ) -> str:
     operator, value = condition.operator, condition.value
+    cast = table.key_cast
     if operator in _COMPARISONS:
-        params[name] = table.pk_value(value)
-        return f"pk {_COMPARISONS[operator]} :{name}"
+        params[name] = table.key_param(table.pk_value(value))
+        typed = ""
+        if operator not in {"eq", "neq"} and not table.schema.auto_increment:
+            typed = f"jsonb_typeof(pk) = '{'string' if isinstance(value, str) else 'number'}' AND "
+        return f"{typed}pk {_COMPARISONS[operator]} CAST(:{name} AS {cast})"
     if operator == "in":
         keys = [f"{name}_{n}" for n in range(len(value))]
-        params.update({key: table.pk_value(item) for key, item in zip(keys, value, strict=True)})
-        return "pk IN (" + ", ".join(f":{key}" for key in keys) + ")"
+        params.update(
+            {
+                key: table.key_param(table.pk_value(item))
+                for key, item in zip(keys, value, strict=True)
+            }
+        )
+        return "pk IN (" + ", ".join(f"CAST(:{key} AS {cast})" for key in keys) + ")"
     if operator in {"like", "ilike"}:
         params[name] = value
-        return f"pk::text {operator.upper()} :{name}"
+        return (
+            f"(pk #>> '{{}}') {operator.upper()} :{name}"
+            if cast == "jsonb"
+            else (f"pk::text {operator.upper()} :{name}")
+        )
     if operator == "is":
-        return "false" if value is None else "pk IS NULL"
+        return "false"
     raise InvalidInput(f"operator {operator} does not apply to the primary key")
 
 

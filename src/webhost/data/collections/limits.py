@@ -17,7 +17,7 @@ POSTGRES_INDEX_ENTRY_BYTES = 2704
 MAX_INDEXED_BYTES = 2000
 
 
-def new_key_problem(schema: CollectionSchema, key: int | str) -> str | None:
+def new_key_problem(schema: CollectionSchema, key: float | str) -> str | None:
     """Why a new record cannot take ``key`` (an existing one may keep it), or None."""
     if isinstance(key, str):
         size = len(key.encode())

@@ -1,10 +1,15 @@
-"""SQL of records. Records live in ``"<tenant>"."c_<collection>"(pk, data jsonb)`` and come back as
-JSON text built by PostgreSQL; every value is a bound parameter.
+"""SQL of records. Records live in ``"<tenant>"."c_<collection>"`` (pk, data jsonb, the write
+stamps of record_state.py, deleted_at while not alive) and come back as JSON text built by
+PostgreSQL; every value is a bound parameter.
+
+Reads see only live records (``deleted_at IS NULL``). Writes go through ``lock_rows`` and
+``write_rows``, one statement each for any number of records.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -12,31 +17,95 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.collections import filter_sql
 from webhost.data.collections.query import ListQuery
-from webhost.data.collections.tables import RecordTable
+from webhost.data.collections.record_state import RecordState
+from webhost.data.collections.tables import Key, RecordTable
+
+LIVE = "deleted_at IS NULL"
 
 
-async def insert_record(
-    connection: AsyncConnection, table: RecordTable, pk: int | str | None, data: dict[str, Any]
-) -> str:
-    if pk is None:
-        statement = (
-            f"INSERT INTO {table.qualified} (data) VALUES (CAST(:data AS jsonb)) "
-            f"RETURNING {table.output}"
+async def lock_rows(
+    connection: AsyncConnection, table: RecordTable, keys: Sequence[Key]
+) -> dict[Key, RecordState]:
+    """The stored state of each key that has a row, locked until the transaction ends."""
+    if not keys:
+        return {}
+    rows = await connection.execute(
+        text(
+            "SELECT jsonb_build_array(pk, data, stamps, hidden, put_stamp, delete_stamp)::text "
+            f"FROM {table.qualified} WHERE pk IN "
+            f"(SELECT {table.key_element} FROM jsonb_array_elements(CAST(:keys AS jsonb))) "
+            "ORDER BY pk FOR UPDATE"
+        ),
+        {"keys": json.dumps(list(keys))},
+    )
+    states: dict[Key, RecordState] = {}
+    for (row,) in rows:
+        key, data, stamps, hidden, put_stamp, delete_stamp = json.loads(row)
+        values = {**data, **(hidden or {})}
+        states[key] = RecordState(values, stamps, put_stamp, delete_stamp, stored=True)
+    return states
+
+
+async def write_rows(
+    connection: AsyncConnection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
+) -> dict[Key, str]:
+    """Insert or update each row with its new state; the live records come back as JSON text."""
+    if not rows:
+        return {}
+    payload = [
+        [
+            key,
+            state.visible,
+            state.stamps,
+            state.hidden,
+            state.put_stamp,
+            state.delete_stamp,
+            state.alive,
+        ]
+        for key, state in rows
+    ]
+    key = "(r ->> 0)::bigint" if table.schema.auto_increment else "r -> 0"
+    result = await connection.execute(
+        text(
+            f"INSERT INTO {table.qualified} AS t "
+            "(pk, data, stamps, hidden, put_stamp, delete_stamp, deleted_at) "
+            f"SELECT {key}, r -> 1, r -> 2, nullif(r -> 3, 'null'), r ->> 4, r ->> 5, "
+            "CASE WHEN (r -> 6)::boolean THEN NULL ELSE now() END "
+            "FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r "
+            "ON CONFLICT (pk) DO UPDATE SET data = EXCLUDED.data, stamps = EXCLUDED.stamps, "
+            "hidden = EXCLUDED.hidden, put_stamp = EXCLUDED.put_stamp, "
+            "delete_stamp = EXCLUDED.delete_stamp, updated_at = now(), "
+            "deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL "
+            "ELSE coalesce(t.deleted_at, EXCLUDED.deleted_at) END "
+            f"RETURNING pk::text, CASE WHEN t.deleted_at IS NULL THEN {table.output} END"
+        ),
+        {"rows": json.dumps(payload)},
+    )
+    return {json.loads(pk): record for pk, record in result if record is not None}
+
+
+async def insert_with_new_id(
+    connection: AsyncConnection, table: RecordTable, state: RecordState
+) -> tuple[int, str]:
+    """A new record of a ``++id`` collection, numbered by the table's sequence."""
+    row = (
+        await connection.execute(
+            text(
+                f"INSERT INTO {table.qualified} (data, stamps, put_stamp) "
+                "VALUES (CAST(:data AS jsonb), CAST(:stamps AS jsonb), :put_stamp) "
+                f"RETURNING pk, {table.output}"
+            ),
+            {
+                "data": json.dumps(state.visible),
+                "stamps": json.dumps(state.stamps),
+                "put_stamp": state.put_stamp,
+            },
         )
-        params: dict[str, Any] = {"data": json.dumps(data)}
-    else:
-        statement = (
-            f"INSERT INTO {table.qualified} (pk, data) VALUES (:pk, CAST(:data AS jsonb)) "
-            f"RETURNING {table.output}"
-        )
-        params = {"pk": pk, "data": json.dumps(data)}
-    record: str = (await connection.execute(text(statement), params)).scalar_one()
-    if pk is not None and table.schema.auto_increment:
-        await _advance_sequence(connection, table, int(pk))
-    return record
+    ).one()
+    return int(row[0]), str(row[1])
 
 
-async def _advance_sequence(connection: AsyncConnection, table: RecordTable, pk: int) -> None:
+async def advance_sequence(connection: AsyncConnection, table: RecordTable, pk: int) -> None:
     """A client-chosen id must not be handed out again by the identity sequence."""
     await connection.execute(
         text(
@@ -47,66 +116,31 @@ async def _advance_sequence(connection: AsyncConnection, table: RecordTable, pk:
     )
 
 
-async def upsert_record(
-    connection: AsyncConnection, table: RecordTable, pk: int | str, data: dict[str, Any]
-) -> tuple[str, bool]:
-    row = (
+async def fetch_live(
+    connection: AsyncConnection, table: RecordTable, keys: Sequence[Key]
+) -> tuple[Key, str] | None:
+    """The first of ``keys`` that names a live record, with the record as JSON text."""
+    rows = (
         await connection.execute(
             text(
-                f"INSERT INTO {table.qualified} (pk, data) VALUES (:pk, CAST(:data AS jsonb)) "
-                "ON CONFLICT (pk) DO UPDATE SET data = EXCLUDED.data, updated_at = now() "
-                f"RETURNING {table.output}, (xmax = 0)"
+                f"SELECT pk::text, {table.output} FROM {table.qualified} WHERE {LIVE} AND pk IN "
+                f"(SELECT {table.key_element} FROM jsonb_array_elements(CAST(:keys AS jsonb)))"
             ),
-            {"pk": pk, "data": json.dumps(data)},
+            {"keys": json.dumps(list(keys))},
         )
-    ).one()
-    if table.schema.auto_increment:
-        await _advance_sequence(connection, table, int(pk))
-    return row[0], bool(row[1])
-
-
-async def fetch_record(
-    connection: AsyncConnection, table: RecordTable, pk: int | str, *, for_update: bool = False
-) -> str | None:
-    lock = " FOR UPDATE" if for_update else ""
-    record: str | None = (
-        await connection.execute(
-            text(f"SELECT {table.output} FROM {table.qualified} WHERE pk = :pk{lock}"),
-            {"pk": pk},
-        )
-    ).scalar_one_or_none()
-    return record
-
-
-async def replace_data(
-    connection: AsyncConnection, table: RecordTable, pk: int | str, data: dict[str, Any]
-) -> str:
-    record: str = (
-        await connection.execute(
-            text(
-                f"UPDATE {table.qualified} SET data = CAST(:data AS jsonb), updated_at = now() "
-                f"WHERE pk = :pk RETURNING {table.output}"
-            ),
-            {"pk": pk, "data": json.dumps(data)},
-        )
-    ).scalar_one()
-    return record
-
-
-async def delete_record(connection: AsyncConnection, table: RecordTable, pk: int | str) -> bool:
-    result = await connection.execute(
-        text(f"DELETE FROM {table.qualified} WHERE pk = :pk"), {"pk": pk}
-    )
-    return bool(result.rowcount)
+    ).all()
+    found = {json.loads(pk): (json.loads(pk), record) for pk, record in rows}
+    # strings never equal numbers, so the string reading of a URL key is tried first
+    return next((found[key] for key in keys if key in found), None)
 
 
 async def list_records(connection: AsyncConnection, table: RecordTable, query: ListQuery) -> str:
     params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
-    where = filter_sql.conditions(table, query.conditions, params)
+    where = [LIVE, *filter_sql.conditions(table, query.conditions, params)]
     order = filter_sql.ordering(table, query.ordering)
     statement = (
-        f"SELECT {table.output} FROM {table.qualified}"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        f"SELECT {table.output} FROM {table.qualified} WHERE "
+        + " AND ".join(where)
         + " ORDER BY "
         + ", ".join(order)
         + " LIMIT :limit OFFSET :offset"

@@ -1,93 +1,88 @@
-"""Rules of records over REST; the caller's transaction is already tenant-scoped."""
+"""Rules of records over REST; the caller's transaction is already tenant-scoped.
+
+Every write is a mutation through the one write path (writes.py), stamped by the server's
+clock, so REST writes and sync pushes are the same writes.
+"""
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webhost.data.collections import limits
 from webhost.data.collections import record_repository as repository
 from webhost.data.collections.database_errors import translate_errors
 from webhost.data.collections.query import ListQuery
-from webhost.data.collections.tables import RecordTable
+from webhost.data.collections.tables import Key, RecordTable
+from webhost.data.collections.writes import Mutation, MutationKind, Outcome, RecordWriter
 from webhost.errors import InvalidInput, NotFound
 
 
 async def create_record(
-    connection: AsyncConnection, table: RecordTable, body: dict[str, Any]
+    connection: AsyncConnection, writer: RecordWriter, table: RecordTable, body: dict[str, Any]
 ) -> str:
-    data = dict(body)
-    pk = _body_key(table, data.pop(table.schema.primary_key, None))
-    if pk is None and not table.schema.auto_increment:
-        pk = str(uuid.uuid4())
-    if pk is not None and (problem := limits.new_key_problem(table.schema, pk)):
-        raise InvalidInput(problem)
-    _check_indexed_values(table, data)
-    with translate_errors(table.collection, key=pk):
-        return await repository.insert_record(connection, table, pk, data)
+    values = dict(body)
+    given = values.pop(table.schema.primary_key, None)
+    key = None if given is None else table.body_key(given)
+    outcome = await _write(connection, writer, table, "insert", key, values, expect="absent")
+    return _record(outcome)
 
 
 async def put_record(
-    connection: AsyncConnection, table: RecordTable, record_id: str, body: dict[str, Any]
+    connection: AsyncConnection,
+    writer: RecordWriter,
+    table: RecordTable,
+    record_id: str,
+    body: dict[str, Any],
 ) -> tuple[str, bool]:
     """Create or replace the record with this id (Dexie's ``put``); True when created."""
-    pk = table.pk_value(record_id)
-    data = dict(body)
-    if (
-        table.schema.primary_key in data
-        and _body_key(table, data.pop(table.schema.primary_key)) != pk
-    ):
-        raise InvalidInput(f"{table.schema.primary_key} in the body differs from the URL")
-    _check_indexed_values(table, data)
-    problem = limits.new_key_problem(table.schema, pk)
-    with translate_errors(table.collection, key=pk):
-        if problem is None:
-            return await repository.upsert_record(connection, table, pk, data)
-        # the limit is on new keys: a record that has this key keeps it
-        if await repository.fetch_record(connection, table, pk, for_update=True) is None:
-            raise InvalidInput(problem)
-        return await repository.replace_data(connection, table, pk, data), False
+    candidates = table.url_keys(record_id)
+    values = dict(body)
+    if table.schema.primary_key in values:
+        key = table.body_key(values.pop(table.schema.primary_key))
+        if key not in candidates:  # strings never equal numbers
+            raise InvalidInput(f"{table.schema.primary_key} in the body differs from the URL")
+    else:
+        existing = await _existing_key(connection, table, candidates)
+        key = candidates[0] if existing is None else existing
+    outcome = await _write(connection, writer, table, "put", key, values)
+    return _record(outcome), outcome.created
 
 
 async def get_record(connection: AsyncConnection, table: RecordTable, record_id: str) -> str:
     with translate_errors(table.collection):
-        record = await repository.fetch_record(connection, table, table.pk_value(record_id))
-    if record is None:
+        found = await repository.fetch_live(connection, table, table.url_keys(record_id))
+    if found is None:
         raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
-    return record
+    return found[1]
 
 
 async def patch_record(
-    connection: AsyncConnection, table: RecordTable, record_id: str, patch: dict[str, Any]
+    connection: AsyncConnection,
+    writer: RecordWriter,
+    table: RecordTable,
+    record_id: str,
+    patch: dict[str, Any],
 ) -> str:
     """Apply a JSON merge patch (RFC 7386): null removes a field."""
-    pk = table.pk_value(record_id)
-    with translate_errors(table.collection):
-        current = await repository.fetch_record(connection, table, pk, for_update=True)
-    if current is None:
-        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
+    key = await _require_key(connection, table, record_id)
     changes = dict(patch)
-    if (
-        table.schema.primary_key in changes
-        and _body_key(table, changes.pop(table.schema.primary_key)) != pk
-    ):
+    primary_key = table.schema.primary_key
+    if primary_key in changes and table.body_key(changes.pop(primary_key)) != key:
         raise InvalidInput(f"{table.schema.primary_key} cannot be changed")
-    data = json.loads(current)
-    data.pop(table.schema.primary_key, None)
-    merged = merge_patch(data, changes)
-    _check_indexed_values(table, merged, before=data)
-    with translate_errors(table.collection, key=pk):
-        return await repository.replace_data(connection, table, pk, merged)
+    removed = tuple(name for name, value in changes.items() if value is None)
+    values = {name: value for name, value in changes.items() if value is not None}
+    outcome = await _write(
+        connection, writer, table, "update", key, values, removed, expect="alive", merge=True
+    )
+    return _record(outcome)
 
 
-async def delete_record(connection: AsyncConnection, table: RecordTable, record_id: str) -> None:
-    with translate_errors(table.collection):
-        deleted = await repository.delete_record(connection, table, table.pk_value(record_id))
-    if not deleted:
-        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
+async def delete_record(
+    connection: AsyncConnection, writer: RecordWriter, table: RecordTable, record_id: str
+) -> None:
+    key = await _require_key(connection, table, record_id)
+    await _write(connection, writer, table, "delete", key, expect="alive")
 
 
 async def list_records(connection: AsyncConnection, table: RecordTable, query: ListQuery) -> str:
@@ -95,38 +90,44 @@ async def list_records(connection: AsyncConnection, table: RecordTable, query: L
         return await repository.list_records(connection, table, query)
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_patch(merged.get(key), value)
-    return merged
+async def _write(
+    connection: AsyncConnection,
+    writer: RecordWriter,
+    table: RecordTable,
+    kind: MutationKind,
+    key: Key | None,
+    values: dict[str, Any] | None = None,
+    removed: tuple[str, ...] = (),
+    *,
+    expect: Any = "any",
+    merge: bool = False,
+) -> Outcome:
+    mutation = Mutation(table, kind, key, values or {}, removed, expect=expect, merge_nested=merge)
+    (outcome,) = await writer.write(connection, table.tenant, [mutation])
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
 
 
-def _body_key(table: RecordTable, value: Any) -> int | str | None:
-    """A primary key given in a record body must have the key's exact JSON type."""
-    key = table.schema.primary_key
-    if value is None:
-        return None
-    if table.schema.auto_increment:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInput(f"{key} must be an integer (it is auto-incremented)")
-        return table.pk_value(value)
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"{key} must be a non-empty string")
-    return value
+async def _existing_key(
+    connection: AsyncConnection, table: RecordTable, candidates: list[Key]
+) -> Key | None:
+    with translate_errors(table.collection):
+        found = await repository.fetch_live(connection, table, candidates)
+    return None if found is None else found[0]
 
 
-def _check_indexed_values(
-    table: RecordTable, data: dict[str, Any], *, before: dict[str, Any] | None = None
-) -> None:
-    problem = limits.indexed_values_problem(table.schema, data, before=before)
-    if problem is not None:
-        raise InvalidInput(problem)
+async def _require_key(connection: AsyncConnection, table: RecordTable, record_id: str) -> Key:
+    key = await _existing_key(connection, table, table.url_keys(record_id))
+    if key is None:
+        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
+    return key
+
+
+def _record(outcome: Outcome) -> str:
+    if outcome.record is None:
+        raise RuntimeError("a REST write must leave a live record")
+    return outcome.record
 
 
 def _shown(record_id: str) -> str:

@@ -112,7 +112,7 @@ async def migrate_tenants(engine: AsyncEngine, tenants: list[Tenant]) -> int:
     return len(outdated)
 
 
-async def migrate_tenant(engine: AsyncEngine, tenant: Tenant) -> None:
+async def migrate_tenant(engine: AsyncEngine, tenant: Tenant, revision: str = "head") -> None:
     """Run the tenant migrations as the tenant itself, so it owns every object they create."""
     async with engine.begin() as connection:
         await connection.execute(
@@ -120,7 +120,9 @@ async def migrate_tenant(engine: AsyncEngine, tenant: Tenant) -> None:
             {"name": f"webhost:tenant:{tenant.name}"},
         )
         await enter_tenant(connection, tenant)
-        await migrate.upgrade(connection, migrate.TENANT, version_table_schema=tenant.name)
+        await migrate.upgrade(
+            connection, migrate.TENANT, revision=revision, version_table_schema=tenant.name
+        )
 
 
 async def grant_plane_access(connection: AsyncConnection, plane_role: str, tenant: Tenant) -> None:
