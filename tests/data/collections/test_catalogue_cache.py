@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 
 from tests.data.collections.records import define
-from tests.data.yjs.planes import StartPlane
+from tests.data.yjs.planes import StartedPlane, StartPlane
 from tests.support.bad_input import assert_clear_error
 from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant
@@ -20,14 +24,23 @@ def stored(name: str, schema: str = "id") -> StoredCollection:
     return StoredCollection(name=name, schema=parse_schema(schema), index_names={})
 
 
-def test_a_change_made_through_one_plane_reaches_the_cache_of_another(
+@contextmanager
+def two_planes(
     start_plane: StartPlane, tenant: ProvisionedTenant
-) -> None:
+) -> Iterator[tuple[StartedPlane, httpx.Client, httpx.Client]]:
+    """Two planes on one database: the first one, and a client of each."""
     first, second = start_plane(), start_plane()
     with (
         api_client(first.served.url, tenant.api_key) as one,
         api_client(second.served.url, tenant.api_key) as other,
     ):
+        yield first, one, other
+
+
+def test_a_change_made_through_one_plane_reaches_the_cache_of_another(
+    start_plane: StartPlane, tenant: ProvisionedTenant
+) -> None:
+    with two_planes(start_plane, tenant) as (first, one, other):
         assert define(one, "notes", "id, title").status_code == 201
         assert one.post("/v1/collections/notes/records", json={"id": "a", "title": "x"}).is_success
         assert first.plane.catalogue.cache.get(tenant.tenant, "notes") is not None
@@ -49,11 +62,7 @@ def test_a_change_made_through_one_plane_reaches_the_cache_of_another(
 def test_a_collection_created_elsewhere_is_found_at_once(
     start_plane: StartPlane, tenant: ProvisionedTenant
 ) -> None:
-    first, second = start_plane(), start_plane()
-    with (
-        api_client(first.served.url, tenant.api_key) as one,
-        api_client(second.served.url, tenant.api_key) as other,
-    ):
+    with two_planes(start_plane, tenant) as (_first, one, other):
         name = f"c_{uuid.uuid4().hex[:8]}"
         assert one.get(f"/v1/collections/{name}/records").status_code == 404
         assert define(other, name, "id").status_code == 201

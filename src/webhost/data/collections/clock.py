@@ -12,12 +12,9 @@ a fresh server stamp otherwise, so a client whose clock runs ahead cannot win la
 
 from __future__ import annotations
 
-import re
 import time
 
 STAMP_DIGITS = 16
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-STAMP_HINT = re.compile(r"^[0-9a-f]{16}$")
 _COUNTER_BITS = 16
 
 
@@ -39,10 +36,6 @@ class TenantClock:
 
     def __init__(self) -> None:
         self._last = 0
-
-    @property
-    def last(self) -> int:
-        return self._last
 
     def tick(self, after: int = 0) -> int:
         """A fresh value later than the wall clock, every earlier tick and ``after``."""

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from webhost.data.collections import record_repository as repository
 from webhost.data.collections.database_errors import translate_errors
 from webhost.data.collections.query import ListQuery
-from webhost.data.collections.tables import Key, RecordTable
+from webhost.data.collections.tables import Key, RecordTable, no_record
 from webhost.data.collections.writes import Mutation, MutationKind, Outcome, RecordWriter
-from webhost.errors import InvalidInput, NotFound
+from webhost.errors import InvalidInput
 
 
 async def create_record(
@@ -53,7 +53,7 @@ async def get_record(connection: AsyncConnection, table: RecordTable, record_id:
     with translate_errors(table.collection):
         found = await repository.fetch_live(connection, table, table.url_keys(record_id))
     if found is None:
-        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
+        raise no_record(table.collection.name, record_id)
     return found[1]
 
 
@@ -120,7 +120,7 @@ async def _existing_key(
 async def _require_key(connection: AsyncConnection, table: RecordTable, record_id: str) -> Key:
     key = await _existing_key(connection, table, table.url_keys(record_id))
     if key is None:
-        raise NotFound(f"no record {_shown(record_id)} in collection {table.collection.name!r}")
+        raise no_record(table.collection.name, record_id)
     return key
 
 
@@ -128,8 +128,3 @@ def _record(outcome: Outcome) -> str:
     if outcome.record is None:
         raise RuntimeError("a REST write must leave a live record")
     return outcome.record
-
-
-def _shown(record_id: str) -> str:
-    """An id for a message: long ones are cut, the message need not echo kilobytes."""
-    return repr(record_id) if len(record_id) <= 100 else repr(record_id[:100]) + "..."

@@ -15,7 +15,7 @@ from typing import Any
 from webhost.data.collections.dexie_schema import CollectionSchema
 from webhost.data.tenancy.scope import Tenant
 from webhost.db.admin import quote_ident
-from webhost.errors import InvalidInput
+from webhost.errors import InvalidInput, NotFound
 from webhost.validation import require_storable_text
 
 Key = int | float | str
@@ -95,6 +95,12 @@ class RecordTable:
         if not 0 < number < 2**63:
             raise InvalidInput(f"{name} is out of range")
         return number
+
+
+def no_record(collection: str, key: Key) -> NotFound:
+    """The 404 of a missing record; a long key is cut, the message need not echo kilobytes."""
+    shown = repr(key) if len(repr(key)) <= 100 else repr(key)[:100] + "..."
+    return NotFound(f"no record {shown} in collection {collection!r}")
 
 
 def json_path(key_path: str, *, as_text: bool = False) -> str:

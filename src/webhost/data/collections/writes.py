@@ -24,9 +24,9 @@ from webhost.data.collections.clock import Clocks, TenantClock, stamp_value
 from webhost.data.collections.database_errors import translate_errors
 from webhost.data.collections.ids import new_record_id
 from webhost.data.collections.record_state import RecordState, Write
-from webhost.data.collections.tables import Key, RecordTable
+from webhost.data.collections.tables import Key, RecordTable, no_record
 from webhost.data.tenancy.scope import Tenant
-from webhost.errors import Conflict, InvalidInput, NotFound, WebHostError
+from webhost.errors import Conflict, InvalidInput, WebHostError
 
 MutationKind = Literal["insert", "put", "update", "delete"]
 Expectation = Literal["any", "absent", "alive"]
@@ -258,13 +258,7 @@ def _check_expectation(mutation: Mutation, current: RecordState, key: Key) -> No
         primary_key = mutation.table.schema.primary_key
         raise Conflict(f"a record with {primary_key} {key!r} already exists")
     if mutation.expect == "alive" and not current.alive:
-        raise NotFound(f"no record {_shown(key)} in collection {name!r}")
-
-
-def _shown(key: Key) -> str:
-    """A key for a message: long ones are cut, the message need not echo kilobytes."""
-    text = repr(key)
-    return text if len(text) <= 100 else text[:100] + "..."
+        raise no_record(name, key)
 
 
 def _write_of(mutation: Mutation, stamp: str) -> Write:
