@@ -46,9 +46,7 @@ def test_a_subscriber_catches_up_then_receives_changes_as_they_land(
         put(client, "tasks", f"t{number}", projectId=number)
     with live:
         live.subscribe({"tasks": {"cursor": None}})
-        live.wait_replica(
-            "tasks", {f"t{n}": {"id": f"t{n}", "projectId": n} for n in range(3)}
-        )
+        live.wait_replica("tasks", {f"t{n}": {"id": f"t{n}", "projectId": n} for n in range(3)})
         assert "tasks" in live.caught_up
         put(client, "tasks", "t9", projectId=9)
         client.delete("/v1/collections/tasks/records/t0")
