@@ -23,6 +23,20 @@ from webhost.data.collections.tables import Key, RecordTable
 
 LIVE = "deleted_at IS NULL"
 
+# The write path finds rows by key only. Its statements are prepared once per connection and
+# PostgreSQL caches a generic plan: made while a collection is small, that plan is a hash join
+# over a sequential scan, kept as the table grows to millions of rows. Planning them without
+# scans or hash and merge joins leaves index lookups whatever the table's size.
+_KEY_LOOKUPS_ONLY = text(
+    "SELECT set_config('enable_seqscan', 'off', true), "
+    "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
+)
+
+
+async def plan_key_lookups(connection: AsyncConnection) -> None:
+    """For the rest of the transaction, plan statements as index lookups by key."""
+    await connection.execute(_KEY_LOOKUPS_ONLY)
+
 
 async def lock_rows(
     connection: AsyncConnection, table: RecordTable, keys: Sequence[Key]

@@ -81,6 +81,7 @@ class RecordWriter:
         self, connection: AsyncConnection, tenant: Tenant, mutations: Sequence[Mutation]
     ) -> list[Outcome]:
         """Apply the mutations in order; a database refusal raises (see ``write_each``)."""
+        await repository.plan_key_lookups(connection)
         applied = await self._apply(connection, tenant, mutations)
         return await self._log(connection, tenant, [applied])
 
@@ -88,6 +89,7 @@ class RecordWriter:
         self, connection: AsyncConnection, tenant: Tenant, mutations: Sequence[Mutation]
     ) -> list[Outcome]:
         """Like ``write``, but a mutation the database refuses is rejected alone."""
+        await repository.plan_key_lookups(connection)
         try:
             async with connection.begin_nested():
                 applied = await self._apply(connection, tenant, mutations)
