@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.data.conftest import start_plane  # noqa: F401 - planes of a test's own
 from tests.support.database import ProvisionedTenant
 from tests.support.servers import ServedApp, free_port
 from webhost.client import WebHostClient

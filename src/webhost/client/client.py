@@ -160,8 +160,9 @@ class WebHostClient:
         return LocalTransaction(self._schema_of, self._commit)
 
     async def _commit(self, writes: Sequence[Mutation]) -> None:
-        await self._replica.write(lambda state: local_writes.apply(state, writes))
+        pending = await self._replica.write(lambda state: local_writes.apply(state, writes))
         if self._engine is not None:
+            self._engine.status.pending = pending
             self._engine.request_push()
 
     def _schema_of(self, name: str) -> CollectionSchema:

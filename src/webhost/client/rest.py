@@ -58,6 +58,11 @@ class RestApi:
     async def drop_collection(self, name: str) -> None:
         await request(self._http, "DELETE", f"/v1/collections/{_segment(name)}")
 
+    async def sync_position(self) -> dict[str, Any]:
+        """``GET /v1/sync``: the protocol version, the tenant's revision and clock, the limits."""
+        body: dict[str, Any] = json_body(await request(self._http, "GET", "/v1/sync"))
+        return body
+
     def records(self, collection: str) -> RestRecords:
         return RestRecords(self._http, collection)
 

@@ -12,9 +12,18 @@ from webhost.client.replica import outbox, record_rows
 from webhost.client.replica.state import ReplicaState
 from webhost.data.collections.ids import new_record_id
 
+# the protocol's max_mutations for one push; a transaction cannot be split across pushes
+MAX_TRANSACTION_WRITES = 1000
 
-def apply(state: ReplicaState, writes: Sequence[Mutation]) -> str:
-    """Apply ``writes`` (unstamped) in order as one transaction; returns its txid."""
+
+def apply(state: ReplicaState, writes: Sequence[Mutation]) -> int:
+    """Apply ``writes`` (unstamped) in order as one transaction; returns how many mutations
+    the outbox now holds."""
+    if len(writes) > MAX_TRANSACTION_WRITES:
+        raise LocalInputError(
+            f"a transaction holds at most {MAX_TRANSACTION_WRITES} writes ({len(writes)} given): "
+            "the server takes no larger one in a push"
+        )
     txid = new_record_id()
     for write in writes:
         scope = state.scopes.get(write.collection)
@@ -36,4 +45,4 @@ def apply(state: ReplicaState, writes: Sequence[Mutation]) -> str:
         record_rows.set_live(
             state.connection, write.collection, key, stamped.applied_to(current, scope.primary_key)
         )
-    return txid
+    return outbox.count(state.connection)
