@@ -137,7 +137,7 @@ async def write(tasks: LocalCollection, op: str, key: str, fields: dict[str, int
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -53,6 +53,7 @@ class SyncEngine:
         self._pull_wanted = True
         self._working = False
         self._wake = asyncio.Event()
+        self._retry_now = asyncio.Event()  # cuts a back-off short: the server is back
         self._changed = asyncio.Condition()
         self._listener = NoticeListener(
             f"{socket_url}/v1/sync",
@@ -102,9 +103,11 @@ class SyncEngine:
             await self._changed.wait_for(lambda: self.idle)
 
     async def sync_now(self) -> None:
-        """Push and pull now, and wait until both are done."""
+        """Push and pull now (a back-off in progress is cut short), and wait until both are
+        done."""
         self.request_push()
         self.request_pull()
+        self._retry_now.set()
         await self.synced()
 
     async def _run(self) -> None:
@@ -120,11 +123,16 @@ class SyncEngine:
                     self.status.last_error = str(exc)
                     logger.info("sync postponed: %s", exc)
                     await self._set_working(False)
-                    await asyncio.sleep(backoff.delay())
+                    await self._back_off(backoff.delay())
                     continue
                 backoff.reset()
                 self.status.last_error = None
                 await self._set_working(False)
+
+    async def _back_off(self, seconds: float) -> None:
+        self._retry_now.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._retry_now.wait(), seconds)
 
     async def _cycle(self) -> None:
         if self._limits is None:
@@ -200,6 +208,7 @@ class SyncEngine:
     def _live(self, live: bool) -> None:
         was_live, self.status.live = self.status.live, live
         if live and not was_live:
-            # notices may have been missed while the socket was down
+            # the server is back, and notices may have been missed while the socket was down
             self.request_push()
             self.request_pull()
+            self._retry_now.set()
