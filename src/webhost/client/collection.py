@@ -70,13 +70,11 @@ class LocalCollection:
                     return False
             return predicate is None or predicate(record)
 
-        return await self._database.read(
-            lambda state: [
-                record
-                for record in record_rows.every_live(state.connection, self.name)
-                if matches(record)
-            ]
+        records = await self._database.read(
+            lambda state: list(record_rows.every_live(state.connection, self.name))
         )
+        # the predicate is the app's code: it runs here, on the event loop's thread
+        return [record for record in records if matches(record)]
 
     async def count(self) -> int:
         return len(await self.all())
