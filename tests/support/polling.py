@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -26,3 +27,21 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}; last saw {result!r}")
         time.sleep(interval)
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[T]],
+    *,
+    within: float = 20,
+    interval: float = 0.02,
+    message: str = "condition",
+) -> T:
+    """``wait_until`` for coroutines: await ``condition`` until it gives something truthy."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message}; last saw {result!r}")
+        await asyncio.sleep(interval)

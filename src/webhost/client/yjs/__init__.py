@@ -1,0 +1,1 @@
+"""Yjs documents through pycrdt, synced with the data plane over y-websocket."""
