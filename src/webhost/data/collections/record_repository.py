@@ -2,8 +2,9 @@
 stamps of record_state.py, deleted_at while not alive) and come back as JSON text built by
 PostgreSQL; every value is a bound parameter.
 
-Reads see only live records (``deleted_at IS NULL``). Writes go through ``lock_rows`` and
-``write_rows``, one statement each for any number of records.
+Reads see only live records (``deleted_at IS NULL``). Writes go through ``lock_rows``, then
+``insert_rows`` (keys without a row) and ``update_rows`` (locked rows), one statement each for
+any number of records.
 """
 
 from __future__ import annotations
@@ -46,40 +47,86 @@ async def lock_rows(
     return states
 
 
-async def write_rows(
-    connection: AsyncConnection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
-) -> dict[Key, str]:
-    """Insert or update each row with its new state; the live records come back as JSON text."""
-    if not rows:
-        return {}
-    payload = [
+def _rows_payload(rows: Sequence[tuple[Key, RecordState]]) -> str:
+    return json.dumps(
         [
-            key,
-            state.visible,
-            state.stamps,
-            state.hidden,
-            state.put_stamp,
-            state.delete_stamp,
-            state.alive,
+            [
+                key,
+                state.visible,
+                state.stamps,
+                state.hidden,
+                state.put_stamp,
+                state.delete_stamp,
+                state.alive,
+            ]
+            for key, state in rows
         ]
-        for key, state in rows
-    ]
-    key = "(r ->> 0)::bigint" if table.schema.auto_increment else "r -> 0"
+    )
+
+
+_ROW_COLUMNS = (
+    "r -> 1 AS data, r -> 2 AS stamps, nullif(r -> 3, 'null') AS hidden, "
+    "r ->> 4 AS put_stamp, r ->> 5 AS delete_stamp, (r -> 6)::boolean AS alive"
+)
+
+
+def _row_key(table: RecordTable) -> str:
+    return "(r ->> 0)::bigint" if table.schema.auto_increment else "r -> 0"
+
+
+async def insert_rows(
+    connection: AsyncConnection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
+) -> tuple[dict[Key, str], set[Key]]:
+    """Insert rows for keys that had none; the live records come back as JSON text.
+
+    A key another transaction inserted first is left alone (its row is not overwritten) and
+    returned in the second set: the caller locks that row and merges into it.
+    """
+    if not rows:
+        return {}, set()
     result = await connection.execute(
         text(
-            f"INSERT INTO {table.qualified} AS t "
+            f"INSERT INTO {table.qualified} "
             "(pk, data, stamps, hidden, put_stamp, delete_stamp, deleted_at) "
-            f"SELECT {key}, r -> 1, r -> 2, nullif(r -> 3, 'null'), r ->> 4, r ->> 5, "
-            "CASE WHEN (r -> 6)::boolean THEN NULL ELSE now() END "
-            "FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r "
-            "ON CONFLICT (pk) DO UPDATE SET data = EXCLUDED.data, stamps = EXCLUDED.stamps, "
-            "hidden = EXCLUDED.hidden, put_stamp = EXCLUDED.put_stamp, "
-            "delete_stamp = EXCLUDED.delete_stamp, updated_at = now(), "
-            "deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL "
-            "ELSE coalesce(t.deleted_at, EXCLUDED.deleted_at) END "
-            f"RETURNING pk::text, CASE WHEN t.deleted_at IS NULL THEN {table.output} END"
+            "SELECT pk, data, stamps, hidden, put_stamp, delete_stamp, "
+            "CASE WHEN alive THEN NULL ELSE now() END "
+            f"FROM (SELECT {_row_key(table)} AS pk, {_ROW_COLUMNS} "
+            "FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r) AS new "
+            "ON CONFLICT (pk) DO NOTHING "
+            f"RETURNING pk::text, CASE WHEN deleted_at IS NULL THEN {table.output} END"
         ),
-        {"rows": json.dumps(payload)},
+        {"rows": _rows_payload(rows)},
+    )
+    records: dict[Key, str] = {}
+    inserted: set[Key] = set()
+    for pk, record in result:
+        key = json.loads(pk)
+        inserted.add(key)
+        if record is not None:
+            records[key] = record
+    raced = {key for key, _state in rows if key not in inserted}
+    return records, raced
+
+
+async def update_rows(
+    connection: AsyncConnection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
+) -> dict[Key, str]:
+    """Write the new state of rows this transaction has locked; live records come back."""
+    if not rows:
+        return {}
+    result = await connection.execute(
+        text(
+            f"UPDATE {table.qualified} AS t SET data = new.data, stamps = new.stamps, "
+            "hidden = new.hidden, put_stamp = new.put_stamp, "
+            "delete_stamp = new.delete_stamp, updated_at = now(), "
+            "deleted_at = CASE WHEN new.alive THEN NULL ELSE coalesce(t.deleted_at, now()) END "
+            f"FROM (SELECT {_row_key(table)} AS pk, {_ROW_COLUMNS} "
+            "FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r) AS new "
+            "WHERE t.pk = new.pk "
+            f"RETURNING t.pk::text, CASE WHEN new.alive THEN "
+            f"(jsonb_build_object('{table.schema.primary_key}', t.pk) || new.data)::text END"
+        ),
+        {"rows": _rows_payload(rows)},
     )
     return {json.loads(pk): record for pk, record in result if record is not None}
 

@@ -112,7 +112,19 @@ class RecordWriter:
         states = await self._lock(connection, mutations)
         before = {slot: state.copy() for slot, state in states.items()}
         pending = [self._merge(clock, mutation, states) for mutation in mutations]
-        records = await self._store(connection, pending, states, before)
+        records = await self._store_numbered(connection, pending, states)
+        raced = await self._store(connection, pending, states, before, records)
+        while raced:
+            # another transaction created these keys first: merge into what it stored
+            locked = await self._lock(connection, [m for m in mutations if _slot(m) in raced])
+            for slot in raced:
+                states[slot] = locked.get(slot) or RecordState()
+                before[slot] = states[slot].copy()
+            pending = [
+                self._merge(clock, item.mutation, states) if _slot(item.mutation) in raced else item
+                for item in pending
+            ]
+            raced = await self._store(connection, pending, states, before, records, only=raced)
         return _Applied(pending, states, before, records)
 
     async def _log(
@@ -215,14 +227,13 @@ class RecordWriter:
         state.apply(_write_of(mutation, clock.server_stamp()))
         return _Pending(mutation, Outcome("applied", created=True), numbered=state)
 
-    async def _store(
+    async def _store_numbered(
         self,
         connection: AsyncConnection,
         pending: list[_Pending],
         states: dict[tuple[str, Key], RecordState],
-        before: dict[tuple[str, Key], RecordState],
     ) -> dict[tuple[str, Key], str]:
-        tables = {item.mutation.table.collection.name: item.mutation.table for item in pending}
+        """New ``++id`` records, each numbered by its table's sequence."""
         records: dict[tuple[str, Key], str] = {}
         for item in pending:
             if item.numbered is not None:
@@ -234,22 +245,49 @@ class RecordWriter:
                 states[(table.collection.name, key)] = item.numbered
                 records[(table.collection.name, key)] = record
                 item.outcome.key = key
+        return records
+
+    async def _store(
+        self,
+        connection: AsyncConnection,
+        pending: list[_Pending],
+        states: dict[tuple[str, Key], RecordState],
+        before: dict[tuple[str, Key], RecordState],
+        records: dict[tuple[str, Key], str],
+        only: set[tuple[str, Key]] | None = None,
+    ) -> set[tuple[str, Key]]:
+        """Write every changed row (of ``only``, when given) into ``records``; the slots whose
+        new row another transaction inserted first come back, unwritten."""
+        tables = {item.mutation.table.collection.name: item.mutation.table for item in pending}
+        raced: set[tuple[str, Key]] = set()
         for name, table in sorted(tables.items()):
-            rows = [
+            changed = [
                 (key, state)
                 for (collection, key), state in states.items()
                 if collection == name
                 and (collection, key) not in records
+                and (only is None or (collection, key) in only)
                 and _stored_change(before.get((collection, key)), state)
             ]
-            with translate_errors(table.collection, key=rows[0][0] if len(rows) == 1 else None):
-                written = await repository.write_rows(connection, table, rows)
-                if table.schema.auto_increment and rows:
+            new = [(key, state) for key, state in changed if not state.stored]
+            existing = [(key, state) for key, state in changed if state.stored]
+            only_key = changed[0][0] if len(changed) == 1 else None
+            with translate_errors(table.collection, key=only_key):
+                written, taken = await repository.insert_rows(connection, table, new)
+                written |= await repository.update_rows(connection, table, existing)
+                inserted = [key for key, _state in new if key not in taken]
+                if table.schema.auto_increment and inserted:
                     await repository.advance_sequence(
-                        connection, table, max(int(key) for key, _state in rows)
+                        connection, table, max(int(key) for key in inserted)
                     )
-            records.update({(name, key): record for key, record in written.items()})
-        return records
+            for key, _state in changed:
+                if key in taken:
+                    raced.add((name, key))
+                else:
+                    states[(name, key)].stored = True
+                    if key in written:
+                        records[(name, key)] = written[key]
+        return raced
 
 
 def _check_expectation(mutation: Mutation, current: RecordState, key: Key) -> None:
@@ -259,6 +297,10 @@ def _check_expectation(mutation: Mutation, current: RecordState, key: Key) -> No
         raise Conflict(f"a record with {primary_key} {key!r} already exists")
     if mutation.expect == "alive" and not current.alive:
         raise no_record(name, key)
+
+
+def _slot(mutation: Mutation) -> tuple[str, Key | None]:
+    return (mutation.table.collection.name, mutation.key)
 
 
 def _write_of(mutation: Mutation, stamp: str) -> Write:
