@@ -52,13 +52,18 @@ def _refuse_constant(name: str) -> Any:
 
 def load_json(raw: str, *, what: str) -> Any:
     """Parse JSON text and check it with ``check_json``; syntax errors raise ValueError."""
+    value = parse_json(raw, what=what)
+    check_json(value, what=what)
+    return value
+
+
+def parse_json(raw: str, *, what: str) -> Any:
+    """Parse JSON text, refusing NaN and Infinity; syntax errors raise ValueError."""
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError as exc:
         # the parser gives up near Python's recursion limit, far past MAX_JSON_DEPTH
         raise InvalidInput(_too_deep(what)) from exc
-    check_json(value, what=what)
-    return value
 
 
 def check_json(value: Any, *, what: str) -> None:

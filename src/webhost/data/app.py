@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from webhost.data.collections.endpoints import router as collections_router
 from webhost.data.plane import DataPlane
+from webhost.data.sync.endpoints import router as sync_router
 from webhost.data.yjs.endpoints import router as yjs_router
 from webhost.http.body_limit import BodySizeLimit
 from webhost.http.errors import install_error_handlers
@@ -17,7 +18,8 @@ from webhost.http.errors import install_error_handlers
 DESCRIPTION = """\
 Per-tenant backend. Authenticate with an API key: `Authorization: Bearer whs_live_...`
 (or `?token=` on WebSockets). Collections are defined with Dexie schema strings; Yjs documents
-sync over the standard y-websocket protocol at `/yjs/{document}`.
+sync over the standard y-websocket protocol at `/yjs/{document}`; records sync offline-first through
+`/v1/sync` (push, pull, and a live WebSocket), described in docs/sync-protocol.md.
 """
 
 
@@ -45,6 +47,7 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=plane.max_body_bytes)
     install_error_handlers(app)
     app.include_router(collections_router)
+    app.include_router(sync_router)
     app.include_router(yjs_router)
 
     @app.get("/health", tags=["health"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -18,10 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
 from webhost.data.collections.catalogue_service import Catalogue
 from webhost.data.collections.writes import RecordWriter
+from webhost.data.sync.feed import RevisionFeed, take_notes
+from webhost.data.sync.options import SyncOptions
+from webhost.data.sync.tails import LiveHub
 from webhost.data.tenancy import management, repository
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
-from webhost.data.tenancy.scope import Tenant
+from webhost.data.tenancy.scope import Tenant, enter_tenant
 from webhost.data.yjs.room import RoomOptions
 from webhost.data.yjs.rooms import RoomRegistry
 from webhost.db import admin
@@ -53,6 +57,7 @@ class DataPlane:
         only_tenant: uuid.UUID | None = None,
         max_body_bytes: int = 1_048_576,
         yjs: RoomOptions | None = None,
+        sync: SyncOptions | None = None,
         pool_size: int = 10,
     ) -> None:
         self.database_url = database_url
@@ -62,6 +67,9 @@ class DataPlane:
         self.rooms = RoomRegistry(self.engine, database_url, yjs or RoomOptions())
         self.catalogue = Catalogue()
         self.writer = RecordWriter()
+        self.sync = sync or SyncOptions()
+        self.feed = RevisionFeed()
+        self.live = LiveHub(self, poll_seconds=self.sync.live_poll_seconds)
         self._notices: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
 
@@ -78,8 +86,21 @@ class DataPlane:
             self._notices.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._notices
+        await self.live.close()
         await self.rooms.close()
         await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, tenant: Tenant | None = None) -> AsyncIterator[AsyncConnection]:
+        """A transaction (entered into ``tenant`` when given) whose changes are announced to
+        live followers once it has committed."""
+        async with self.engine.begin() as connection:
+            take_notes(connection)  # left by a transaction that rolled back on this connection
+            if tenant is not None:
+                await enter_tenant(connection, tenant)
+            yield connection
+            notes = take_notes(connection)
+        self.feed.announce(notes)
 
     async def _follow_notices(self) -> None:
         """Close sockets of revoked keys at once, and drop cached schemas of changed collections.
@@ -96,7 +117,9 @@ class DataPlane:
                 await listener.add_listener(CHANGE_CHANNEL, self._on_collection_change)
                 # notices missed while nobody was listening
                 self.catalogue.cache.clear()
-                await self._disconnect_revoked(self.rooms.connected_key_prefixes())
+                await self._disconnect_revoked(
+                    self.rooms.connected_key_prefixes() | self.live.connected_key_prefixes()
+                )
                 await lost.wait()
                 log.warning("lost the directory notice listener; reconnecting")
             except (OSError, asyncpg.PostgresError) as exc:
@@ -118,9 +141,11 @@ class DataPlane:
         async with self.engine.connect() as connection:
             revoked = await repository.revoked_prefixes(connection, sorted(prefixes))
         for prefix in revoked:
+            self.live.disconnect_key(prefix)
             await self.rooms.disconnect_key(prefix)
 
     def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: object) -> None:
+        self.live.disconnect_key(str(prefix))
         task = asyncio.get_running_loop().create_task(self.rooms.disconnect_key(str(prefix)))
         self._disconnects.add(task)  # keep a reference until it is done
         task.add_done_callback(self._disconnects.discard)

@@ -23,10 +23,24 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
+from webhost.errors import error_body
+
 DIRECT_SOCKET = "webhost.direct_socket"
+
+# close codes of WebHost's sockets; application codes (4000-4999) follow HTTP statuses, and
+# y-websocket clients do not reconnect after a 44xx close
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_SERVER_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_BAD_MESSAGE = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_LARGE = 4413
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +48,7 @@ log = structlog.get_logger(__name__)
 MessageHandler = Callable[[bytes], bool]
 
 _BINARY_FIN = 0x82
+_TEXT_FIN = 0x81
 # a close frame that cannot leave (the peer stopped reading) is given this long, then the
 # connection is cut
 CLOSE_GRACE_SECONDS = 5.0
@@ -41,13 +56,22 @@ CLOSE_GRACE_SECONDS = 5.0
 
 def binary_frame(payload: bytes) -> bytes:
     """One unmasked, final binary frame, as a server sends it (RFC 6455 section 5.2)."""
+    return _frame(_BINARY_FIN, payload)
+
+
+def text_frame(payload: str) -> bytes:
+    """One unmasked, final text frame."""
+    return _frame(_TEXT_FIN, payload.encode())
+
+
+def _frame(first_byte: int, payload: bytes) -> bytes:
     size = len(payload)
     if size < 126:
-        header = bytes((_BINARY_FIN, size))
+        header = bytes((first_byte, size))
     elif size < 1 << 16:
-        header = struct.pack("!BBH", _BINARY_FIN, 126, size)
+        header = struct.pack("!BBH", first_byte, 126, size)
     else:
-        header = struct.pack("!BBQ", _BINARY_FIN, 127, size)
+        header = struct.pack("!BBQ", first_byte, 127, size)
     return header + payload
 
 
@@ -83,6 +107,10 @@ class DirectSocket:
             return None
         transport.write(frame)
         return transport.get_write_buffer_size()
+
+    async def writable(self) -> None:
+        """Wait until the transport's buffer is below its high-water mark (or it closed)."""
+        await self._protocol.writable.wait()
 
     def listen(self, handler: MessageHandler | None) -> None:
         """Hand binary messages to ``handler`` as they arrive (None: all through ASGI)."""
@@ -164,6 +192,18 @@ class DataPlaneWebSocketProtocol(WebSocketsSansIOProtocol):
         self.close_timer = None
         if not self.transport.is_closing() or self.transport.get_write_buffer_size():
             self.transport.abort()
+
+
+async def deny_handshake(websocket: WebSocket, status: int, close_code: int, reason: str) -> None:
+    """Answer the handshake with an HTTP error when the server supports it, else close."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        code = "unauthorized" if status == 401 else "invalid_input"
+        response = JSONResponse(error_body(code, reason), status_code=status)
+        await websocket.send_denial_response(response)
+        return
+    if websocket.client_state == WebSocketState.CONNECTING:
+        await websocket.accept()
+    await websocket.close(code=close_code, reason=reason[:120])
 
 
 def direct_socket(scope: MutableMapping[str, Any]) -> DirectSocket | None:

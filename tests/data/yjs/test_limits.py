@@ -20,10 +20,9 @@ from tests.support.database import ProvisionedTenant, provision_tenant
 from tests.support.polling import wait_until
 from tests.support.servers import ServedApp
 from webhost.data.tenancy.limits import TenantLimits
-from webhost.data.yjs.connection import CLOSE_BAD_MESSAGE, CLOSE_TOO_LARGE
 from webhost.data.yjs.room import MAX_AWARENESS_CLIENTS_PER_CONNECTION, RoomOptions
 from webhost.db.urls import PostgresURL
-from webhost.http.websocket import CLOSE_GRACE_SECONDS
+from webhost.http.websocket import CLOSE_BAD_MESSAGE, CLOSE_GRACE_SECONDS, CLOSE_TOO_LARGE
 
 KIB = 1024
 

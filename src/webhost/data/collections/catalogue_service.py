@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.collections import catalogue_repository as repository
+from webhost.data.collections import changes_repository
 from webhost.data.collections.catalogue_cache import CollectionCache
 from webhost.data.collections.database_errors import translate_errors
 from webhost.data.collections.dexie_schema import (
@@ -86,6 +87,7 @@ class Catalogue:
             raise NotFound(f"collection {name!r} does not exist")
         self.cache.forget(tenant, name)
         await repository.drop_table(connection, tenant, name)
+        await changes_repository.forget_collection(connection, tenant, name)
 
 
 def _check_same_primary_key(name: str, current: CollectionSchema, new: CollectionSchema) -> None:

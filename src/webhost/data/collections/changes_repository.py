@@ -43,3 +43,19 @@ async def append_changes(
         )
     ).one()
     return int(row[0]), str(row[1])
+
+
+async def forget_collection(connection: AsyncConnection, tenant: Tenant, name: str) -> None:
+    """A dropped collection: its change log goes, and every cursor of it must start over."""
+    schema = quote_ident(tenant.name)
+    await connection.execute(
+        text(
+            f"WITH gone AS (DELETE FROM {schema}._changes WHERE collection = :name), "
+            f"state AS (UPDATE {schema}._sync_state SET revision = revision + 1, "
+            "horizon = greatest(horizon, revision + 1) RETURNING revision) "
+            f"INSERT INTO {schema}._sync_collections (collection, horizon) "
+            "SELECT :name, revision FROM state ON CONFLICT (collection) "
+            "DO UPDATE SET horizon = EXCLUDED.horizon"
+        ),
+        {"name": name},
+    )

@@ -45,6 +45,10 @@ class TenantClock:
     def observe(self, value: int) -> None:
         self._last = max(self._last, value)
 
+    def now(self) -> str:
+        """The clock as a stamp, without taking a value: what clients move their clocks past."""
+        return stamp_text(max(self._last, wall_value()))
+
     def server_stamp(self, after: str = "") -> str:
         return stamp_text(self.tick(stamp_value(after)))
 

@@ -163,22 +163,29 @@ async def advance_sequence(connection: AsyncConnection, table: RecordTable, pk: 
     )
 
 
+async def live_records(
+    connection: AsyncConnection, table: RecordTable, keys: Sequence[Key]
+) -> dict[Key, str]:
+    """The live records among ``keys``, as JSON text."""
+    if not keys:
+        return {}
+    rows = await connection.execute(
+        text(
+            f"SELECT pk::text, {table.output} FROM {table.qualified} WHERE {LIVE} AND pk IN "
+            f"(SELECT {table.key_element} FROM jsonb_array_elements(CAST(:keys AS jsonb)))"
+        ),
+        {"keys": json.dumps(list(keys))},
+    )
+    return {json.loads(pk): record for pk, record in rows}
+
+
 async def fetch_live(
     connection: AsyncConnection, table: RecordTable, keys: Sequence[Key]
 ) -> tuple[Key, str] | None:
     """The first of ``keys`` that names a live record, with the record as JSON text."""
-    rows = (
-        await connection.execute(
-            text(
-                f"SELECT pk::text, {table.output} FROM {table.qualified} WHERE {LIVE} AND pk IN "
-                f"(SELECT {table.key_element} FROM jsonb_array_elements(CAST(:keys AS jsonb)))"
-            ),
-            {"keys": json.dumps(list(keys))},
-        )
-    ).all()
-    found = {json.loads(pk): (json.loads(pk), record) for pk, record in rows}
+    found = await live_records(connection, table, keys)
     # strings never equal numbers, so the string reading of a URL key is tried first
-    return next((found[key] for key in keys if key in found), None)
+    return next(((key, found[key]) for key in keys if key in found), None)
 
 
 async def list_records(connection: AsyncConnection, table: RecordTable, query: ListQuery) -> str:

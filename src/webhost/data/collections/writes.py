@@ -25,6 +25,7 @@ from webhost.data.collections.database_errors import translate_errors
 from webhost.data.collections.ids import new_record_id
 from webhost.data.collections.record_state import RecordState, Write
 from webhost.data.collections.tables import Key, RecordTable, no_record
+from webhost.data.sync.feed import note_changes
 from webhost.data.tenancy.scope import Tenant
 from webhost.errors import Conflict, InvalidInput, WebHostError
 
@@ -145,6 +146,7 @@ class RecordWriter:
                 connection, tenant, list(changed), latest
             )
             self.clocks.of(tenant.name).observe(stamp_value(stored_clock))
+            note_changes(connection, tenant.name, last, {collection for collection, _ in changed})
             revisions = {slot: last - len(changed) + n for n, slot in enumerate(changed, 1)}
         outcomes: list[Outcome] = []
         for batch in batches:

@@ -28,7 +28,7 @@ PlaneDep = Annotated[DataPlane, Depends(get_plane)]
 
 async def get_request_connection(plane: PlaneDep) -> AsyncIterator[AsyncConnection]:
     """The request owns the transaction: committed before the response is sent."""
-    async with plane.engine.begin() as connection:
+    async with plane.transaction() as connection:
         yield connection
 
 

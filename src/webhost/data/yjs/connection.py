@@ -11,17 +11,7 @@ from collections import deque
 
 from fastapi import WebSocket
 
-from webhost.http.websocket import DirectSocket
-
-# application close codes (4000-4999), in the spirit of HTTP statuses; y-websocket clients
-# do not reconnect after a 44xx close
-CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
-CLOSE_SERVER_ERROR = 1011
-CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_BAD_MESSAGE = 4400
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_TOO_LARGE = 4413
+from webhost.http.websocket import CLOSE_TRY_AGAIN_LATER, DirectSocket
 
 
 class Connection:

@@ -22,14 +22,10 @@ from webhost.config import Settings
 from webhost.data.tenancy.scope import Tenant
 from webhost.data.yjs import protocol
 from webhost.data.yjs.awareness import AwarenessTable
-from webhost.data.yjs.connection import (
-    CLOSE_SERVER_ERROR,
-    CLOSE_TOO_LARGE,
-    Connection,
-)
+from webhost.data.yjs.connection import Connection
 from webhost.data.yjs.document import DocumentDamaged, LiveDocument, UpdateRejected
 from webhost.data.yjs.store import DocumentStore, describe_error
-from webhost.http.websocket import binary_frame
+from webhost.http.websocket import CLOSE_SERVER_ERROR, CLOSE_TOO_LARGE, binary_frame
 
 log = structlog.get_logger(__name__)
 

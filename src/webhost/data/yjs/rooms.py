@@ -22,18 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from webhost.data.tenancy.scope import Tenant
 from webhost.data.yjs import protocol
 from webhost.data.yjs.commits import GroupCommitter
-from webhost.data.yjs.connection import (
+from webhost.data.yjs.connection import Connection
+from webhost.data.yjs.room import Room, RoomOptions, RoomUnavailable
+from webhost.data.yjs.store import DocumentStore
+from webhost.db.urls import PostgresURL
+from webhost.http.websocket import (
     CLOSE_BAD_MESSAGE,
     CLOSE_GOING_AWAY,
     CLOSE_NORMAL,
     CLOSE_SERVER_ERROR,
     CLOSE_UNAUTHORIZED,
-    Connection,
+    DirectSocket,
 )
-from webhost.data.yjs.room import Room, RoomOptions, RoomUnavailable
-from webhost.data.yjs.store import DocumentStore
-from webhost.db.urls import PostgresURL
-from webhost.http.websocket import DirectSocket
 
 if TYPE_CHECKING:
     from webhost.data.plane import Caller

@@ -1,0 +1,168 @@
+"""SQL of sync: pushed transaction ids, the tenant's sync position, change-log pages.
+
+Tables (tenant migrations 0004 and 0005): ``_sync_transactions`` (each pushed transaction's
+results, by txid), ``_sync_state`` (revision counter, clock, highest horizon), ``_changes``
+(per record, the revision of its last visible change), ``_sync_collections`` (per collection,
+the horizon below which a cursor cannot be served).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from webhost.data.collections import filter_sql
+from webhost.data.collections.query import Condition
+from webhost.data.collections.tables import RecordTable
+from webhost.data.tenancy.scope import Tenant
+from webhost.db.admin import quote_ident
+
+
+@dataclass(frozen=True)
+class Position:
+    """The tenant's sync state as committed when it was read."""
+
+    revision: int
+    clock: str
+    horizon: int
+    horizons: dict[str, int]  # per collection asked for; missing: 0
+
+    def horizon_of(self, collection: str) -> int:
+        return self.horizons.get(collection, 0)
+
+
+@dataclass(frozen=True)
+class StoredTransaction:
+    client: str
+    results: list[dict[str, Any]]
+
+
+async def claim_transactions(
+    connection: AsyncConnection, tenant: Tenant, client: str, txids: Sequence[str]
+) -> set[str]:
+    """Record the txids this push will apply; the ones already recorded are not claimed.
+
+    A txid that a concurrent push is applying right now waits for it, then counts as seen.
+    """
+    if not txids:
+        return set()
+    rows = await connection.execute(
+        text(
+            f"INSERT INTO {quote_ident(tenant.name)}._sync_transactions (txid, client, outcomes) "
+            "SELECT txid, :client, '[]' FROM unnest(CAST(:txids AS text[])) AS txid "
+            "ON CONFLICT (txid) DO NOTHING RETURNING txid"
+        ),
+        {"client": client, "txids": list(txids)},
+    )
+    return {row[0] for row in rows}
+
+
+async def stored_transactions(
+    connection: AsyncConnection, tenant: Tenant, txids: Sequence[str]
+) -> dict[str, StoredTransaction]:
+    if not txids:
+        return {}
+    rows = await connection.execute(
+        text(
+            "SELECT txid, client, outcomes::text "
+            f"FROM {quote_ident(tenant.name)}._sync_transactions "
+            "WHERE txid = ANY(CAST(:txids AS text[]))"
+        ),
+        {"txids": list(txids)},
+    )
+    return {txid: StoredTransaction(client, json.loads(results)) for txid, client, results in rows}
+
+
+async def save_results(
+    connection: AsyncConnection, tenant: Tenant, results: dict[str, list[dict[str, Any]]]
+) -> None:
+    if not results:
+        return
+    await connection.execute(
+        text(
+            f"UPDATE {quote_ident(tenant.name)}._sync_transactions AS t "
+            "SET outcomes = entry.value FROM jsonb_each(CAST(:results AS jsonb)) AS entry "
+            "WHERE t.txid = entry.key"
+        ),
+        {"results": json.dumps(results)},
+    )
+
+
+async def read_position(
+    connection: AsyncConnection, tenant: Tenant, collections: Sequence[str] = ()
+) -> Position:
+    schema = quote_ident(tenant.name)
+    row = (
+        await connection.execute(
+            text(
+                f"SELECT revision, clock, horizon, (SELECT coalesce(jsonb_object_agg("
+                f"collection, horizon), '{{}}')::text FROM {schema}._sync_collections "
+                "WHERE collection = ANY(CAST(:collections AS text[]))) "
+                f"FROM {schema}._sync_state"
+            ),
+            {"collections": list(collections)},
+        )
+    ).one()
+    return Position(int(row[0]), str(row[1]), int(row[2]), json.loads(row[3]))
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    revision: int
+    key: str  # JSON text
+    record: str | None  # JSON text; None: remove it from the replica
+
+
+async def change_page(
+    connection: AsyncConnection,
+    table: RecordTable,
+    conditions: Sequence[Condition],
+    *,
+    since: int,
+    upto: int,
+    base: int,
+    limit: int,
+    byte_budget: int,
+) -> tuple[list[ChangeRow], bool]:
+    """Changes in (since, upto] in revision order: up to ``limit`` rows and about
+    ``byte_budget`` bytes of records (always at least one row). True when rows were left out.
+
+    A change at or before ``base`` is only sent when its record is alive and matches.
+    """
+    params: dict[str, Any] = {
+        "collection": table.collection.name,
+        "since": since,
+        "upto": upto,
+        "base": base,
+        "limit": limit + 1,
+        "budget": byte_budget,
+    }
+    matches = " AND ".join(
+        ["t.deleted_at IS NULL", *filter_sql.conditions(table, conditions, params)]
+    )
+    schema = quote_ident(table.tenant.name)
+    joined = "(c.key #>> '{}')::bigint" if table.schema.auto_increment else "c.key"
+    result = await connection.execute(
+        text(
+            "SELECT revision, key, record, fetched FROM ("
+            "SELECT revision, key, record, count(*) OVER () AS fetched, "
+            "sum(coalesce(octet_length(record), 0)) OVER (ORDER BY revision) "
+            "- coalesce(octet_length(record), 0) AS before FROM ("
+            f"SELECT c.revision, c.key::text AS key, CASE WHEN {matches} "
+            f"THEN {table.output} END AS record "
+            f"FROM {schema}._changes AS c LEFT JOIN {table.qualified} AS t ON t.pk = {joined} "
+            "WHERE c.collection = :collection AND c.revision > :since AND c.revision <= :upto "
+            f"AND (c.revision > :base OR ({matches})) "
+            "ORDER BY c.revision LIMIT :limit) AS page) AS sized "
+            "WHERE before < :budget ORDER BY revision"
+        ),
+        params,
+    )
+    fetched = result.all()
+    kept = [ChangeRow(int(revision), key, record) for revision, key, record, _ in fetched[:limit]]
+    return kept, bool(fetched) and int(fetched[0][3]) > len(kept)
