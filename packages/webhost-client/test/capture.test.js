@@ -189,3 +189,17 @@ test('records the server cannot store are refused with a clear error, and nothin
   assert.deepEqual(await outbox(), [])
   assert.equal(await db.table('tags').count(), 0)
 })
+
+test('a bulkAdd whose failures the app catches captures only the records that were added', async () => {
+  const { db, outbox } = await openDatabase()
+  await db.transaction('rw', db.table('tags'), async () => {
+    await db.table('tags').add({ id: 'x', n: 1 })
+    await assert.rejects(db.table('tags').bulkAdd([{ id: 'y' }, { id: 'x', n: 2 }, { id: 'z' }]), /1 of 3 operations failed/)
+  })
+  assert.deepEqual(await outbox(), [
+    { collection: 'tags', op: 'insert', key: 'x', fields: { n: 1 } },
+    { collection: 'tags', op: 'insert', key: 'y', fields: {} },
+    { collection: 'tags', op: 'insert', key: 'z', fields: {} }
+  ])
+  assert.deepEqual(await db.table('tags').toArray(), [{ id: 'x', n: 1 }, { id: 'y' }, { id: 'z' }])
+})
