@@ -193,6 +193,7 @@ def dataplane(
 
     from webhost.data.app import create_data_app
     from webhost.data.plane import DataPlane
+    from webhost.data.sync.options import SyncOptions
     from webhost.data.yjs.room import RoomOptions
     from webhost.db.urls import PostgresURL
     from webhost.http.server import server_config
@@ -220,6 +221,7 @@ def dataplane(
         only_tenant=settings.dataplane_tenant_id,
         max_body_bytes=settings.max_body_bytes,
         yjs=RoomOptions.from_settings(settings),
+        sync=SyncOptions.from_settings(settings),
     )
     try:
         # bound like the runtime's sockets, so accepted connections get TCP_NODELAY

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
         gt=0,
         description="A Yjs client whose oldest unsent message is this old is disconnected (1013).",
     )
+    sync_tombstone_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Deleted records and pushed txids are kept this long for offline sync "
+        "clients; a client away longer syncs its collections from scratch.",
+    )
+    sync_compaction_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often a data plane compacts old tombstones."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written."
     )

@@ -20,6 +20,7 @@ from webhost.control.app import create_control_app
 from webhost.control.deployments import service as deployments
 from webhost.data.app import create_data_app
 from webhost.data.plane import DataPlane
+from webhost.data.sync.options import SyncOptions
 from webhost.data.yjs.room import RoomOptions
 from webhost.errors import ConfigurationError
 from webhost.http.server import server_config
@@ -100,6 +101,7 @@ class Runtime:
                 platform.shared_database,
                 max_body_bytes=self.settings.max_body_bytes,
                 yjs=RoomOptions.from_settings(self.settings),
+                sync=SyncOptions.from_settings(self.settings),
             )
             self._serve(create_data_app(plane), sockets["data"])
         if "control" in sockets:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
 from webhost.data.collections.catalogue_service import Catalogue
 from webhost.data.collections.writes import RecordWriter
+from webhost.data.sync.compaction import compact_periodically
 from webhost.data.sync.feed import RevisionFeed, take_notes
 from webhost.data.sync.options import SyncOptions
 from webhost.data.sync.tails import LiveHub
@@ -71,6 +72,7 @@ class DataPlane:
         self.feed = RevisionFeed()
         self.live = LiveHub(self, poll_seconds=self.sync.live_poll_seconds)
         self._notices: asyncio.Task[None] | None = None
+        self._compaction: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -80,12 +82,22 @@ class DataPlane:
         if upgraded:
             log.info("tenant schemas upgraded", tenants=upgraded)
         self._notices = asyncio.create_task(self._follow_notices(), name="directory notices")
+        self._compaction = asyncio.create_task(
+            compact_periodically(
+                self.engine,
+                self.only_tenant,
+                self.sync.tombstone_retention_seconds,
+                self.sync.compaction_interval_seconds,
+            ),
+            name="sync compaction",
+        )
 
     async def close(self) -> None:
-        if self._notices is not None:
-            self._notices.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._notices
+        for task in (self._notices, self._compaction):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.live.close()
         await self.rooms.close()
         await self.engine.dispose()
