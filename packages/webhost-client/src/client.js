@@ -58,6 +58,17 @@ export class WebHostClient {
     const collections = parseSchema(schema)
     const scopeFilters = parseScopes(scopes, collections)
     this.connected = true
+    try {
+      return await this.open({ name, collections, scopeFilters, version, localName, defineCollections, pullLimit, document })
+    } catch (error) {
+      // a failed connect can be tried again
+      this.connected = false
+      this.db?.close()
+      throw error
+    }
+  }
+
+  async open ({ name, collections, scopeFilters, version, localName, defineCollections, pullLimit, document }) {
     const { apiUrl, apiKey, syncUrl, retry, live = true, fetch, indexedDB, IDBKeyRange } = this.options
     const clock = new HybridClock()
     this.db = await openLocalDatabase({
@@ -67,7 +78,7 @@ export class WebHostClient {
       clock,
       indexedDB,
       IDBKeyRange,
-      onCommitted: () => this.engine?.request()
+      onCommitted: () => this.engine?.noteLocalWrite()
     })
     this.clientId = await loadClientId(this.db)
     const replica = new Replica(this.db, collections, clock)

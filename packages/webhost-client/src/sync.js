@@ -52,6 +52,12 @@ export class SyncEngine {
     })
   }
 
+  /** A local write committed: push it now, unless a retry is already waiting out its back-off. */
+  noteLocalWrite () {
+    if (this.retryTimer !== null) this.wanted = true
+    else this.request()
+  }
+
   /** A full cycle that starts after this call: resolves when it completes, rejects if it fails. */
   syncNow () {
     if (this.stopped) return Promise.reject(new Error('the client is closed'))
@@ -81,12 +87,14 @@ export class SyncEngine {
   async stop () {
     this.stopped = true
     clearTimeout(this.retryTimer)
+    this.retryTimer = null
     await this.running
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Error('the client is closed'))
   }
 
   async run () {
     clearTimeout(this.retryTimer)
+    this.retryTimer = null
     this.busy = true
     while (this.wanted && !this.stopped) {
       this.wanted = false
@@ -105,7 +113,10 @@ export class SyncEngine {
         this.emit('error', error)
         // the retry asks again after the back-off, not at once
         this.wanted = false
-        this.retryTimer = setTimeout(() => this.request(), this.backoff.next())
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null
+          this.request()
+        }, this.backoff.next())
         break
       }
     }
