@@ -10,9 +10,9 @@ export class LiveChannel {
    * @param {string} options.apiKey
    * @param {typeof WebSocket} options.WebSocket
    * @param {{initialDelay?: number, maxDelay?: number}} [options.retry]
-   * @param {(hello: object) => void} options.onHello
+   * @param {(hello: object) => void} options.onHello the socket is open: the server's limits and clock
    * @param {(notice: {revision: number, collections: string[]}) => void} options.onRevision
-   * @param {(state: 'connecting'|'open'|'closed', detail?: {code: number, reason: string}) => void} options.onState
+   * @param {(state: 'connecting'|'closed', detail?: {code: number, reason: string}) => void} options.onState
    */
   constructor ({ syncUrl, apiKey, WebSocket, retry, onHello, onRevision, onState }) {
     this.url = `${syncUrl.replace(/\/+$/, '')}/v1/sync?token=${encodeURIComponent(apiKey)}`
@@ -63,7 +63,7 @@ export class LiveChannel {
     }
     if (message.type === 'hello') {
       this.backoff.reset()
-      this.handlers.onState('open')
+      // the socket counts as open once the server has said hello
       this.handlers.onHello(message)
     } else if (message.type === 'revision') {
       this.handlers.onRevision(message)

@@ -173,6 +173,8 @@ export class SyncEngine {
   }
 
   currentStatus () {
+    // retries while the server is unreachable do not flicker to "syncing"
+    if (this.lastFailure?.code === 'network' && this.liveState !== 'open') return 'offline'
     if (this.busy) return 'syncing'
     if (this.lastFailure) return this.lastFailure.code === 'network' ? 'offline' : 'error'
     if (this.liveState === 'closed') return 'offline'
