@@ -192,3 +192,38 @@ def test_the_change_log_holds_one_entry_per_record(
         "notes",
     )
     assert [json.loads(row[0]) for row in rows] == ["n"]
+
+
+def test_a_first_sync_of_a_hundred_thousand_records_comes_in_bounded_pages(
+    client: httpx.Client, dataplane_database: PostgresURL, tenant: ProvisionedTenant
+) -> None:
+    define(client, "points", "id, n")
+    schema = f'"{tenant.tenant.name}"'
+    # written in bulk as the tenant's tables hold them: the pull is what is under test
+    query(
+        dataplane_database,
+        f"WITH rows AS (INSERT INTO {schema}.c_points (pk, data, stamps, put_stamp) "
+        "SELECT to_jsonb('p' || g), jsonb_build_object('n', g, 'label', repeat('x', 40)), "
+        "'{}', '0000000000000001' FROM generate_series(1, 100000) AS g RETURNING pk), "
+        f"state AS (UPDATE {schema}._sync_state SET revision = revision + 100000 "
+        "RETURNING revision) "
+        f"INSERT INTO {schema}._changes (collection, key, revision) "
+        "SELECT 'points', pk, state.revision - 100000 + row_number() OVER (ORDER BY pk) "
+        "FROM rows, state",
+    )
+    cursor = None
+    keys: set[str] = set()
+    pages = 0
+    while True:
+        response = client.post(
+            "/v1/sync/pull", json={"collections": {"points": {"cursor": cursor}}, "limit": 5000}
+        )
+        assert len(response.content) < BYTE_BUDGET + 65_536
+        part = response.json()["collections"]["points"]
+        assert len(part["changes"]) <= 5000
+        keys |= {change["key"] for change in part["changes"]}
+        cursor, pages = part["cursor"], pages + 1
+        if not part["more"]:
+            break
+    assert len(keys) == 100_000
+    assert pages >= 20

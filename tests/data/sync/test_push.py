@@ -164,3 +164,17 @@ def test_a_bad_mutation_is_rejected_alone_with_its_reason(client: httpx.Client) 
     assert results(answer)[6]["record"] == ann
     assert client.get("/v1/collections/users/records/ann").json() == ann
     assert client.get("/v1/collections/users/records/bob").status_code == 200
+
+
+def test_a_retry_of_a_server_stamped_push_does_not_undo_a_later_write(
+    client: httpx.Client,
+) -> None:
+    define(client, "docs", "id")
+    first = transaction(
+        {"collection": "docs", "op": "insert", "key": "d", "fields": {"title": "first"}}
+    )
+    push(client, first)
+    later = client.patch("/v1/collections/docs/records/d", json={"title": "later"})
+    assert later.status_code == 200
+    assert push(client, first)["transactions"][0]["duplicate"] is True
+    assert client.get("/v1/collections/docs/records/d").json() == {"id": "d", "title": "later"}

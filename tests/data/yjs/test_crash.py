@@ -3,57 +3,19 @@ client was shown (broadcast only once stored) is there after the restart."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.data.yjs.peers import WirePeer
 from tests.support.database import ProvisionedTenant
+from tests.support.dataplanes import dedicated_plane
 from tests.support.polling import wait_until
-from tests.support.servers import free_port
 from webhost.db.urls import PostgresURL
 
 pytestmark = pytest.mark.slow
-
-
-@contextmanager
-def dedicated_plane(database: PostgresURL, tenant: ProvisionedTenant) -> Iterator[str]:
-    """``webhost dataplane`` as the supervisor runs it; yields its WebSocket URL."""
-    port = free_port()
-    environment = os.environ | {
-        "WEBHOST_DATAPLANE_DATABASE_URL": database.for_libpq(),
-        "WEBHOST_DATAPLANE_TENANT_ID": str(tenant.tenant.id),
-        "WEBHOST_YJS_COMPACT_AFTER": "5",  # compactions all the time, so kills land in them
-        "WEBHOST_LOG_LEVEL": "error",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "webhost", "dataplane", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(healthy, timeout=60, message="the data plane to answer")
-        yield f"ws://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
 
 
 def keep_writing(writer: WirePeer, cycle: int, stop: threading.Event) -> None:
@@ -74,7 +36,9 @@ def test_no_update_a_client_was_shown_is_lost_across_kill_minus_nine(
     chance = random.Random(4_2024)
     shown = ""
     for cycle in range(4):
-        with dedicated_plane(dataplane_database, tenant) as url:
+        # compactions all the time, so kills land in them
+        with dedicated_plane(dataplane_database, tenant, yjs_compact_after="5") as port:
+            url = f"ws://127.0.0.1:{port}"
             observer = WirePeer.connect(url, "crash", tenant.api_key).wait_synced()
             # what the previous run showed its clients survived its kill -9
             assert observer.text.startswith(shown)
@@ -93,8 +57,8 @@ def test_no_update_a_client_was_shown_is_lost_across_kill_minus_nine(
         writer.close()
         observer.close()
     with (
-        dedicated_plane(dataplane_database, tenant) as url,
-        WirePeer.connect(url, "crash", tenant.api_key).wait_synced() as reader,
+        dedicated_plane(dataplane_database, tenant) as port,
+        WirePeer.connect(f"ws://127.0.0.1:{port}", "crash", tenant.api_key).wait_synced() as reader,
     ):
         assert reader.text.startswith(shown)
         assert shown.count(";") > 4 * 30
