@@ -4,6 +4,7 @@
 import 'fake-indexeddb/auto'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { liveQuery } from 'dexie'
 import { Platform } from './support/platform.js'
 import { openDevice, serverRecords, settle, waitForStatus } from './support/clients.js'
 import { waitFor } from './support/wait.js'
@@ -81,5 +82,27 @@ test('an app that starts offline keeps its writes and sends them on its next sta
     assert.deepEqual(await again.db.notes.toArray(), notes)
   } finally {
     await again.close()
+  }
+})
+
+test("a client's own writes coming back from the server write nothing locally", async () => {
+  const device = await openDevice(deployment, { name: 'echo', schema: { echoes: '@id' } })
+  const seen = []
+  const subscription = liveQuery(() => device.db.echoes.toArray()).subscribe((echoes) => {
+    seen.push(echoes.map((echo) => echo.text).join())
+  })
+  try {
+    await settle(device.client)
+    await waitFor(() => seen.length === 1, { message: 'the first answer of the query' })
+    const id = await device.db.echoes.add({ text: 'mine' })
+    await device.db.echoes.update(id, { text: 'mine, edited' })
+    await settle(device.client)
+    // the pull after the push brought the record back; a marker write shows what came in between
+    await device.db.echoes.add({ text: 'marker' })
+    await waitFor(() => seen.at(-1) === 'mine, edited,marker', { message: 'the marker write' })
+    assert.deepEqual(seen.filter((texts) => texts !== 'mine'), ['', 'mine, edited', 'mine, edited,marker'])
+  } finally {
+    subscription.unsubscribe()
+    await device.close()
   }
 })
