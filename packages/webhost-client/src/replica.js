@@ -112,7 +112,8 @@ export class Replica {
         .toArray()).map((entry) => keyId(entry.key))
     )
     const keys = await table.toCollection().primaryKeys()
-    await table.bulkDelete(keys.filter((key) => !pendingKeys.has(keyId(key))))
+    const removed = keys.filter((key) => !pendingKeys.has(keyId(key)))
+    if (removed.length > 0) await table.bulkDelete(removed)
   }
 
   // keyId -> the pending outbox entries of that record, oldest first
