@@ -99,7 +99,7 @@ export async function pushOutbox ({ replica, http, clock, limits, clientId, onRe
     if (entries.length === 0) return
     const plan = planPush(entries, { ...limits, clientId })
     if (plan.oversized.length > 0) {
-      await dropOversized(replica, plan.oversized, limits, onRejected)
+      await dropOversized(replica, http, plan.oversized, limits, onRejected)
       continue
     }
     if (plan.assigned.length > 0) await replica.assignPushTxids(plan.assigned)
@@ -140,13 +140,27 @@ async function acknowledge (replica, transactions, answer) {
   return rejected
 }
 
-async function dropOversized (replica, entries, limits, onRejected) {
-  await replica.outbox.bulkDelete(entries.map((entry) => entry.seq))
+// A write no push can carry: dropped, and the server's copy of its record put in its place.
+async function dropOversized (replica, http, entries, limits, onRejected) {
   for (const entry of entries) {
+    const record = await serverRecord(http, entry)
+    await replica.remoteTransaction([entry.collection], async () => {
+      await replica.outbox.delete(entry.seq)
+      await replica.applyServerRecords(entry.collection, [{ key: entry.key, record }])
+    })
     onRejected(rejection(entry, {
       code: 'payload_too_large',
       message: `the write is larger than the server's limit of ${limits.maxBodyBytes} bytes per push`
-    }, undefined))
+    }, record))
+  }
+}
+
+async function serverRecord (http, entry) {
+  try {
+    return await http.request('GET', `/v1/collections/${entry.collection}/records/${encodeURIComponent(String(entry.key))}`)
+  } catch (error) {
+    if (error.status === 404) return null
+    throw error
   }
 }
 

@@ -57,3 +57,32 @@ test('10,000 records pushed in one transaction reach a new client whole, in page
     await reader.close()
   }
 })
+
+test("a transaction larger than the server's body limit goes in several pushes; a write no push can carry is refused", { timeout: 300_000 }, async () => {
+  const requests = new Map()
+  const device = await openDevice(deployment, { schema: { photos: '@id' }, clientOptions: { fetch: countingFetch(requests) } })
+  const rejected = []
+  device.client.on('rejected', (rejection) => rejected.push(rejection))
+  try {
+    await settle(device.client)
+    const { limits } = await (await fetch(`${deployment.apiUrl}/v1/sync`, { headers: { authorization: `Bearer ${deployment.apiKey}` } })).json()
+    const part = 'p'.repeat(Math.floor(limits.max_body_bytes / 3))
+    const pushesBefore = requests.get('/v1/sync/push') ?? 0
+    const ids = await device.db.photos.bulkAdd(Array.from({ length: 6 }, (_, n) => ({ n, data: part })), { allKeys: true })
+    const tooLarge = await device.db.photos.add({ n: 'huge', data: 'h'.repeat(limits.max_body_bytes) })
+    await settle(device.client)
+    assert.ok(requests.get('/v1/sync/push') - pushesBefore >= 3, 'split into pushes within the body limit')
+    const onServer = await serverRecords(deployment, 'photos')
+    assert.deepEqual(onServer.map((photo) => photo.id), ids)
+    assert.ok(onServer.every((photo) => photo.data === part))
+    assert.equal(rejected.length, 1)
+    assert.equal(rejected[0].key, tooLarge)
+    assert.equal(rejected[0].error.code, 'payload_too_large')
+    assert.equal(rejected[0].record, null)
+    // the server has no such record, so the replica has none either
+    assert.equal(await device.db.photos.get(tooLarge), undefined)
+    assert.equal(await device.db.photos.count(), 6)
+  } finally {
+    await device.close()
+  }
+})
