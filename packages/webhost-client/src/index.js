@@ -1,0 +1,3 @@
+export { WebHostClient } from './client.js'
+export { WebHostError, NetworkError } from './errors.js'
+export { ulid } from './ulid.js'
