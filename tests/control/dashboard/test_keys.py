@@ -44,6 +44,9 @@ def test_a_key_created_on_the_dashboard_is_shown_once_and_works(
         assert f"curl -X POST {api_url}/v1/collections/posts/records " in quick_start
         assert f'"{api_url}/v1/collections/posts/records?title=eq.Hello"' in quick_start
         assert "API_KEY=YOUR_API_KEY" in quick_start
+        assert f"apiUrl: '{api_url}'," in quick_start
+        assert f"syncUrl: '{sync_url}'," in quick_start
+        assert "apiKey: 'YOUR_API_KEY'," in quick_start
 
         response, full_key = browser.create_key("mobile app")
         assert response.status_code == 201
@@ -51,6 +54,7 @@ def test_a_key_created_on_the_dashboard_is_shown_once_and_works(
         assert full_key.startswith("whs_live_")
         assert "will not be shown again" in text_of(response.text)
         assert f"const API_KEY = '{full_key}'" in response.text.replace("&#39;", "'")
+        assert f"apiKey: '{full_key}'," in response.text.replace("&#39;", "'")
         assert 'hx-swap-oob="true"' in response.text, "the key list is refreshed too"
 
         with api_client(api_url, full_key) as data:
