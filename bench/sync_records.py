@@ -5,8 +5,9 @@ up (the shared data plane), creates a collection, then runs bench/sync/load.mjs:
 subscribe over the live socket (docs/sync-protocol.md); pushers are apps writing `--rate`
 changes a second in all (half inserts, half updates) into an outbox that one push in flight
 at a time carries to the server, as the SDK does (`--batch` caps a push; 0: 1000). Each record
-carries the time the app wrote it; every observer measures how long after that each change
-reached it (outbox wait, push and fan-out included). Prints throughput, push-to-visible
+carries the time the app wrote it and the time its push was sent; every observer measures how
+long after each the change reached it: "visible" from the app's write (outbox wait, push and
+fan-out), "push to visible" from the push. Prints throughput, push-to-visible
 latency, and the data plane's memory and CPU every 10 seconds. Targets (issue): >= 5,000
 changes/s sustained, p95 <= 50 ms, memory flat over 5 minutes.
 

@@ -39,12 +39,14 @@ const open = (name) => new Promise((resolve, reject) => {
   })
 })
 
-const interval = new Histogram() // per report
-const total = new Histogram() // whole run, after warm-up
+const interval = new Histogram() // per report, from the app's write
+const total = new Histogram() // whole run after warm-up, from the app's write
+const fromPush = new Histogram() // whole run after warm-up, from the push that carried it
 let delivered = 0
 let warm = false
 let caughtUp = 0
 const sentAtPattern = /"sentAt": ?(\d+(?:\.\d+)?)/g
+const pushedAtPattern = /"pushedAt": ?(\d+(?:\.\d+)?)/g
 
 async function observe (index) {
   const socket = await open(`observer ${index}`)
@@ -63,6 +65,7 @@ async function observe (index) {
       if (warm) total.add(latency)
       delivered++
     }
+    if (warm) for (const match of text.matchAll(pushedAtPattern)) fromPush.add(now - Number(match[1]))
   })
   socket.send(JSON.stringify({ type: 'subscribe', collections: { [collection]: { cursor: null } } }))
   return socket
@@ -101,6 +104,8 @@ async function push (index, deadline) {
   const send = () => {
     if (inFlight || !outbox.length) return
     const mutations = outbox.splice(0, maxBatch)
+    const pushedAt = performance.timeOrigin + performance.now()
+    for (const mutation of mutations) mutation.fields.pushedAt = pushedAt
     const id = ++requestId
     inFlight = { id, started: performance.now(), count: mutations.length }
     batches.add(mutations.length)
@@ -170,6 +175,9 @@ console.log(JSON.stringify({
   visible_p50_ms: total.quantile(0.5),
   visible_p95_ms: total.quantile(0.95),
   visible_p99_ms: total.quantile(0.99),
+  push_to_visible_p50_ms: fromPush.quantile(0.5),
+  push_to_visible_p95_ms: fromPush.quantile(0.95),
+  push_to_visible_p99_ms: fromPush.quantile(0.99),
   push_ack_p50_ms: pushLatency.quantile(0.5),
   push_ack_p95_ms: pushLatency.quantile(0.95),
   push_size_p50: batches.quantile(0.5),

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
 from webhost.data.collections.catalogue_service import Catalogue
 from webhost.data.collections.writes import RecordWriter
+from webhost.data.sync.committer import PushCommitter
 from webhost.data.sync.compaction import compact_periodically
 from webhost.data.sync.feed import RevisionFeed, take_notes
 from webhost.data.sync.options import SyncOptions
@@ -71,6 +72,7 @@ class DataPlane:
         self.sync = sync or SyncOptions()
         self.feed = RevisionFeed()
         self.live = LiveHub(self, poll_seconds=self.sync.live_poll_seconds)
+        self.pushes = PushCommitter(self)
         self._notices: asyncio.Task[None] | None = None
         self._compaction: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
@@ -103,13 +105,15 @@ class DataPlane:
         await self.engine.dispose()
 
     @contextlib.asynccontextmanager
-    async def transaction(self, tenant: Tenant | None = None) -> AsyncIterator[AsyncConnection]:
-        """A transaction (entered into ``tenant`` when given) whose changes are announced to
-        live followers once it has committed."""
+    async def transaction(
+        self, tenant: Tenant | None = None, *, key_lookups: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """A transaction (entered into ``tenant`` when given, see ``enter_tenant``) whose
+        changes are announced to live followers once it has committed."""
         async with self.engine.begin() as connection:
             take_notes(connection)  # left by a transaction that rolled back on this connection
             if tenant is not None:
-                await enter_tenant(connection, tenant)
+                await enter_tenant(connection, tenant, key_lookups=key_lookups)
             yield connection
             notes = take_notes(connection)
         self.feed.announce(notes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,28 +21,27 @@ from webhost.db.admin import quote_ident
 
 
 async def append_changes(
-    connection: AsyncConnection, tenant: Tenant, changes: Sequence[tuple[str, Key]], clock: str
+    driver: asyncpg.Connection, tenant: Tenant, changes: Sequence[tuple[str, Key]], clock: str
 ) -> tuple[int, str]:
     """Give each changed record the next revision; the last one and the stored clock return.
 
     ``changes`` holds each (collection, key) once.
     """
     schema = quote_ident(tenant.name)
-    row = (
-        await connection.execute(
-            text(
-                f"WITH state AS (UPDATE {schema}._sync_state SET revision = revision + :count, "
-                "clock = greatest(clock, :clock) RETURNING revision, clock), "
-                f"logged AS (INSERT INTO {schema}._changes (collection, key, revision) "
-                "SELECT change ->> 0, change -> 1, state.revision - :count + position "
-                "FROM state, jsonb_array_elements(CAST(:changes AS jsonb)) "
-                "WITH ORDINALITY AS c(change, position) "
-                "ON CONFLICT (collection, key) DO UPDATE SET revision = EXCLUDED.revision) "
-                "SELECT revision, clock FROM state"
-            ),
-            {"count": len(changes), "clock": clock, "changes": json.dumps(list(changes))},
-        )
-    ).one()
+    row = await driver.fetchrow(
+        f"WITH state AS (UPDATE {schema}._sync_state SET revision = revision + $1, "
+        "clock = greatest(clock, $2) RETURNING revision, clock), "
+        f"logged AS (INSERT INTO {schema}._changes (collection, key, revision) "
+        "SELECT change ->> 0, change -> 1, state.revision - $1 + position "
+        "FROM state, jsonb_array_elements(CAST($3 AS jsonb)) "
+        "WITH ORDINALITY AS c(change, position) "
+        "ON CONFLICT (collection, key) DO UPDATE SET revision = EXCLUDED.revision) "
+        "SELECT revision, clock FROM state",
+        len(changes),
+        clock,
+        json.dumps(list(changes)),
+    )
+    assert row is not None
     return int(row[0]), str(row[1])
 
 

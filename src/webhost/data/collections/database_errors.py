@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 
 from webhost.data.collections import limits
@@ -18,9 +19,13 @@ def translate_errors(collection: StoredCollection, *, key: object = None) -> Ite
     """Turn constraint and data errors from PostgreSQL into clear client errors."""
     try:
         yield
-    except DBAPIError as exc:
-        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-        cause = exc.orig.__cause__ if exc.orig is not None else None
+    except (DBAPIError, asyncpg.PostgresError) as exc:
+        # through SQLAlchemy, the driver's error is the cause of the one it raises
+        if isinstance(exc, DBAPIError):
+            sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+            cause = exc.orig.__cause__ if exc.orig is not None else None
+        else:
+            sqlstate, cause = exc.sqlstate or "", exc
         if sqlstate == "2200H":  # sequence_generator_limit_exceeded
             raise IdsExhausted(
                 f"collection {collection.name!r} has handed out its last auto-increment id; "

@@ -4,7 +4,7 @@ PostgreSQL; every value is a bound parameter.
 
 Reads see only live records (``deleted_at IS NULL``). Writes go through ``lock_rows``, then
 ``insert_rows`` (keys without a row) and ``update_rows`` (locked rows), one statement each for
-any number of records.
+any number of records, sent straight to the driver (webhost.db.driver).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,31 +28,29 @@ LIVE = "deleted_at IS NULL"
 # PostgreSQL caches a generic plan: made while a collection is small, that plan is a hash join
 # over a sequential scan, kept as the table grows to millions of rows. Planning them without
 # scans or hash and merge joins leaves index lookups whatever the table's size.
-_KEY_LOOKUPS_ONLY = text(
+_KEY_LOOKUPS_ONLY = (
     "SELECT set_config('enable_seqscan', 'off', true), "
     "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
 )
 
 
-async def plan_key_lookups(connection: AsyncConnection) -> None:
+async def plan_key_lookups(driver: asyncpg.Connection) -> None:
     """For the rest of the transaction, plan statements as index lookups by key."""
-    await connection.execute(_KEY_LOOKUPS_ONLY)
+    await driver.execute(_KEY_LOOKUPS_ONLY)
 
 
 async def lock_rows(
-    connection: AsyncConnection, table: RecordTable, keys: Sequence[Key]
+    driver: asyncpg.Connection, table: RecordTable, keys: Sequence[Key]
 ) -> dict[Key, RecordState]:
     """The stored state of each key that has a row, locked until the transaction ends."""
     if not keys:
         return {}
-    rows = await connection.execute(
-        text(
-            "SELECT jsonb_build_array(pk, data, stamps, hidden, put_stamp, delete_stamp)::text "
-            f"FROM {table.qualified} WHERE pk IN "
-            f"(SELECT {table.key_element} FROM jsonb_array_elements(CAST(:keys AS jsonb))) "
-            "ORDER BY pk FOR UPDATE"
-        ),
-        {"keys": json.dumps(list(keys))},
+    rows = await driver.fetch(
+        "SELECT jsonb_build_array(pk, data, stamps, hidden, put_stamp, delete_stamp)::text "
+        f"FROM {table.qualified} WHERE pk IN "
+        f"(SELECT {table.key_element} FROM jsonb_array_elements(CAST($1 AS jsonb))) "
+        "ORDER BY pk FOR UPDATE",
+        json.dumps(list(keys)),
     )
     states: dict[Key, RecordState] = {}
     for (row,) in rows:
@@ -89,7 +88,7 @@ def _row_key(table: RecordTable) -> str:
 
 
 async def insert_rows(
-    connection: AsyncConnection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
+    driver: asyncpg.Connection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
 ) -> tuple[dict[Key, str], set[Key]]:
     """Insert rows for keys that had none; the live records come back as JSON text.
 
@@ -98,18 +97,16 @@ async def insert_rows(
     """
     if not rows:
         return {}, set()
-    result = await connection.execute(
-        text(
-            f"INSERT INTO {table.qualified} "
-            "(pk, data, stamps, hidden, put_stamp, delete_stamp, deleted_at) "
-            "SELECT pk, data, stamps, hidden, put_stamp, delete_stamp, "
-            "CASE WHEN alive THEN NULL ELSE now() END "
-            f"FROM (SELECT {_row_key(table)} AS pk, {_ROW_COLUMNS} "
-            "FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r) AS new "
-            "ON CONFLICT (pk) DO NOTHING "
-            f"RETURNING pk::text, CASE WHEN deleted_at IS NULL THEN {table.output} END"
-        ),
-        {"rows": _rows_payload(rows)},
+    result = await driver.fetch(
+        f"INSERT INTO {table.qualified} "
+        "(pk, data, stamps, hidden, put_stamp, delete_stamp, deleted_at) "
+        "SELECT pk, data, stamps, hidden, put_stamp, delete_stamp, "
+        "CASE WHEN alive THEN NULL ELSE now() END "
+        f"FROM (SELECT {_row_key(table)} AS pk, {_ROW_COLUMNS} "
+        "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS r) AS new "
+        "ON CONFLICT (pk) DO NOTHING "
+        f"RETURNING pk::text, CASE WHEN deleted_at IS NULL THEN {table.output} END",
+        _rows_payload(rows),
     )
     records: dict[Key, str] = {}
     inserted: set[Key] = set()
@@ -123,57 +120,49 @@ async def insert_rows(
 
 
 async def update_rows(
-    connection: AsyncConnection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
+    driver: asyncpg.Connection, table: RecordTable, rows: Sequence[tuple[Key, RecordState]]
 ) -> dict[Key, str]:
     """Write the new state of rows this transaction has locked; live records come back."""
     if not rows:
         return {}
-    result = await connection.execute(
-        text(
-            f"UPDATE {table.qualified} AS t SET data = new.data, stamps = new.stamps, "
-            "hidden = new.hidden, put_stamp = new.put_stamp, "
-            "delete_stamp = new.delete_stamp, updated_at = now(), "
-            "deleted_at = CASE WHEN new.alive THEN NULL ELSE coalesce(t.deleted_at, now()) END "
-            f"FROM (SELECT {_row_key(table)} AS pk, {_ROW_COLUMNS} "
-            "FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r) AS new "
-            "WHERE t.pk = new.pk "
-            f"RETURNING t.pk::text, CASE WHEN new.alive THEN "
-            f"(jsonb_build_object('{table.schema.primary_key}', t.pk) || new.data)::text END"
-        ),
-        {"rows": _rows_payload(rows)},
+    result = await driver.fetch(
+        f"UPDATE {table.qualified} AS t SET data = new.data, stamps = new.stamps, "
+        "hidden = new.hidden, put_stamp = new.put_stamp, "
+        "delete_stamp = new.delete_stamp, updated_at = now(), "
+        "deleted_at = CASE WHEN new.alive THEN NULL ELSE coalesce(t.deleted_at, now()) END "
+        f"FROM (SELECT {_row_key(table)} AS pk, {_ROW_COLUMNS} "
+        "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS r) AS new "
+        "WHERE t.pk = new.pk "
+        f"RETURNING t.pk::text, CASE WHEN new.alive THEN "
+        f"(jsonb_build_object('{table.schema.primary_key}', t.pk) || new.data)::text END",
+        _rows_payload(rows),
     )
     return {json.loads(pk): record for pk, record in result if record is not None}
 
 
 async def insert_with_new_id(
-    connection: AsyncConnection, table: RecordTable, state: RecordState
+    driver: asyncpg.Connection, table: RecordTable, state: RecordState
 ) -> tuple[int, str]:
     """A new record of a ``++id`` collection, numbered by the table's sequence."""
-    row = (
-        await connection.execute(
-            text(
-                f"INSERT INTO {table.qualified} (data, stamps, put_stamp) "
-                "VALUES (CAST(:data AS jsonb), CAST(:stamps AS jsonb), :put_stamp) "
-                f"RETURNING pk, {table.output}"
-            ),
-            {
-                "data": json.dumps(state.visible),
-                "stamps": json.dumps(state.stamps),
-                "put_stamp": state.put_stamp,
-            },
-        )
-    ).one()
+    row = await driver.fetchrow(
+        f"INSERT INTO {table.qualified} (data, stamps, put_stamp) "
+        "VALUES (CAST($1 AS jsonb), CAST($2 AS jsonb), $3) "
+        f"RETURNING pk, {table.output}",
+        json.dumps(state.visible),
+        json.dumps(state.stamps),
+        state.put_stamp,
+    )
+    assert row is not None
     return int(row[0]), str(row[1])
 
 
-async def advance_sequence(connection: AsyncConnection, table: RecordTable, pk: int) -> None:
+async def advance_sequence(driver: asyncpg.Connection, table: RecordTable, pk: int) -> None:
     """A client-chosen id must not be handed out again by the identity sequence."""
-    await connection.execute(
-        text(
-            "SELECT setval(seq, greatest(:pk, coalesce(pg_sequence_last_value(seq), 0))) "
-            "FROM (SELECT pg_get_serial_sequence(:table, 'pk')::regclass AS seq) AS s"
-        ),
-        {"table": table.qualified, "pk": pk},
+    await driver.execute(
+        "SELECT setval(seq, greatest($1, coalesce(pg_sequence_last_value(seq), 0))) "
+        "FROM (SELECT pg_get_serial_sequence($2, 'pk')::regclass AS seq) AS s",
+        pk,
+        table.qualified,
     )
 
 

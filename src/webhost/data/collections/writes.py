@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.collections import changes_repository, limits
@@ -26,7 +27,8 @@ from webhost.data.collections.ids import new_record_id
 from webhost.data.collections.record_state import RecordState, Write
 from webhost.data.collections.tables import Key, RecordTable, no_record
 from webhost.data.sync.feed import note_changes
-from webhost.data.tenancy.scope import Tenant
+from webhost.data.tenancy.scope import KEY_LOOKUPS_PLANNED, Tenant
+from webhost.db.driver import driver_of
 from webhost.errors import Conflict, InvalidInput, WebHostError
 
 MutationKind = Literal["insert", "put", "update", "delete"]
@@ -81,45 +83,45 @@ class RecordWriter:
         self, connection: AsyncConnection, tenant: Tenant, mutations: Sequence[Mutation]
     ) -> list[Outcome]:
         """Apply the mutations in order; a database refusal raises (see ``write_each``)."""
-        await repository.plan_key_lookups(connection)
-        applied = await self._apply(connection, tenant, mutations)
-        return await self._log(connection, tenant, [applied])
+        driver = await _key_lookup_driver(connection)
+        applied = await self._apply(driver, tenant, mutations)
+        return await self._log(connection, driver, tenant, [applied])
 
     async def write_each(
         self, connection: AsyncConnection, tenant: Tenant, mutations: Sequence[Mutation]
     ) -> list[Outcome]:
         """Like ``write``, but a mutation the database refuses is rejected alone."""
-        await repository.plan_key_lookups(connection)
+        driver = await _key_lookup_driver(connection)
         try:
-            async with connection.begin_nested():
-                applied = await self._apply(connection, tenant, mutations)
+            async with driver.transaction():  # a savepoint
+                applied = await self._apply(driver, tenant, mutations)
         except WebHostError:
             pass  # one of them was refused: find which, one at a time
         else:
-            return await self._log(connection, tenant, [applied])
+            return await self._log(connection, driver, tenant, [applied])
         batches: list[_Applied] = []
         for mutation in mutations:
             try:
-                async with connection.begin_nested():
-                    batches.append(await self._apply(connection, tenant, [mutation]))
+                async with driver.transaction():
+                    batches.append(await self._apply(driver, tenant, [mutation]))
             except WebHostError as error:
                 rejected = _Pending(mutation, Outcome("rejected", mutation.key, error=error))
                 batches.append(_Applied([rejected], {}, {}, {}))
         # the revision counter is locked last and once, so writers never wait on each other
-        return await self._log(connection, tenant, batches)
+        return await self._log(connection, driver, tenant, batches)
 
     async def _apply(
-        self, connection: AsyncConnection, tenant: Tenant, mutations: Sequence[Mutation]
+        self, driver: asyncpg.Connection, tenant: Tenant, mutations: Sequence[Mutation]
     ) -> _Applied:
         clock = self.clocks.of(tenant.name)
-        states = await self._lock(connection, mutations)
+        states = await self._lock(driver, mutations)
         before = {slot: state.copy() for slot, state in states.items()}
         pending = [self._merge(clock, mutation, states) for mutation in mutations]
-        records = await self._store_numbered(connection, pending, states)
-        raced = await self._store(connection, pending, states, before, records)
+        records = await self._store_numbered(driver, pending, states)
+        raced = await self._store(driver, pending, states, before, records)
         while raced:
             # another transaction created these keys first: merge into what it stored
-            locked = await self._lock(connection, [m for m in mutations if _slot(m) in raced])
+            locked = await self._lock(driver, [m for m in mutations if _slot(m) in raced])
             for slot in raced:
                 states[slot] = locked.get(slot) or RecordState()
                 before[slot] = states[slot].copy()
@@ -127,11 +129,15 @@ class RecordWriter:
                 self._merge(clock, item.mutation, states) if _slot(item.mutation) in raced else item
                 for item in pending
             ]
-            raced = await self._store(connection, pending, states, before, records, only=raced)
+            raced = await self._store(driver, pending, states, before, records, only=raced)
         return _Applied(pending, states, before, records)
 
     async def _log(
-        self, connection: AsyncConnection, tenant: Tenant, batches: Sequence[_Applied]
+        self,
+        connection: AsyncConnection,
+        driver: asyncpg.Connection,
+        tenant: Tenant,
+        batches: Sequence[_Applied],
     ) -> list[Outcome]:
         """Enter every visible change into the change log with the next revisions."""
         changed: dict[tuple[str, Key], None] = {}
@@ -145,7 +151,7 @@ class RecordWriter:
         revisions: dict[tuple[str, Key], int] = {}
         if changed:
             last, stored_clock = await changes_repository.append_changes(
-                connection, tenant, list(changed), latest
+                driver, tenant, list(changed), latest
             )
             self.clocks.of(tenant.name).observe(stamp_value(stored_clock))
             note_changes(connection, tenant.name, last, {collection for collection, _ in changed})
@@ -165,7 +171,7 @@ class RecordWriter:
         return outcomes
 
     async def _lock(
-        self, connection: AsyncConnection, mutations: Sequence[Mutation]
+        self, driver: asyncpg.Connection, mutations: Sequence[Mutation]
     ) -> dict[tuple[str, Key], RecordState]:
         keys: dict[str, tuple[RecordTable, list[Key]]] = {}
         for mutation in mutations:
@@ -175,7 +181,7 @@ class RecordWriter:
         states: dict[tuple[str, Key], RecordState] = {}
         for name, (table, wanted) in sorted(keys.items()):  # one lock order for every batch
             with translate_errors(table.collection):
-                stored = await repository.lock_rows(connection, table, wanted)
+                stored = await repository.lock_rows(driver, table, wanted)
             states.update({(name, key): state for key, state in stored.items()})
         return states
 
@@ -233,7 +239,7 @@ class RecordWriter:
 
     async def _store_numbered(
         self,
-        connection: AsyncConnection,
+        driver: asyncpg.Connection,
         pending: list[_Pending],
         states: dict[tuple[str, Key], RecordState],
     ) -> dict[tuple[str, Key], str]:
@@ -243,9 +249,7 @@ class RecordWriter:
             if item.numbered is not None:
                 table = item.mutation.table
                 with translate_errors(table.collection):
-                    key, record = await repository.insert_with_new_id(
-                        connection, table, item.numbered
-                    )
+                    key, record = await repository.insert_with_new_id(driver, table, item.numbered)
                 states[(table.collection.name, key)] = item.numbered
                 records[(table.collection.name, key)] = record
                 item.outcome.key = key
@@ -253,7 +257,7 @@ class RecordWriter:
 
     async def _store(
         self,
-        connection: AsyncConnection,
+        driver: asyncpg.Connection,
         pending: list[_Pending],
         states: dict[tuple[str, Key], RecordState],
         before: dict[tuple[str, Key], RecordState],
@@ -277,12 +281,12 @@ class RecordWriter:
             existing = [(key, state) for key, state in changed if state.stored]
             only_key = changed[0][0] if len(changed) == 1 else None
             with translate_errors(table.collection, key=only_key):
-                written, taken = await repository.insert_rows(connection, table, new)
-                written |= await repository.update_rows(connection, table, existing)
+                written, taken = await repository.insert_rows(driver, table, new)
+                written |= await repository.update_rows(driver, table, existing)
                 inserted = [key for key, _state in new if key not in taken]
                 if table.schema.auto_increment and inserted:
                     await repository.advance_sequence(
-                        connection, table, max(int(key) for key in inserted)
+                        driver, table, max(int(key) for key in inserted)
                     )
             for key, _state in changed:
                 if key in taken:
@@ -292,6 +296,15 @@ class RecordWriter:
                     if key in written:
                         records[(name, key)] = written[key]
         return raced
+
+
+async def _key_lookup_driver(connection: AsyncConnection) -> asyncpg.Connection:
+    """The transaction's driver, with its statements planned as key lookups from now on."""
+    driver = await driver_of(connection)
+    if not connection.info.get(KEY_LOOKUPS_PLANNED):
+        await repository.plan_key_lookups(driver)
+        connection.info[KEY_LOOKUPS_PLANNED] = True
+    return driver
 
 
 def _check_expectation(mutation: Mutation, current: RecordState, key: Key) -> None:

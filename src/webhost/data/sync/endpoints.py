@@ -44,11 +44,9 @@ async def sync_info(
     summary="Apply client transactions (idempotent by txid)",
     openapi_extra=_body_of(PushBody),
 )
-async def push(
-    request: Request, plane: PlaneDep, caller: CallerDep, connection: TenantConnectionDep
-) -> Response:
+async def push(request: Request, plane: PlaneDep, caller: CallerDep) -> Response:
     body = await read_json_object(request, check_values=False)
-    return _json(await service.push(connection, plane, caller.tenant, body))
+    return _json(await service.push(plane, caller.tenant, body))
 
 
 @router.post(

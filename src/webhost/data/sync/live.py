@@ -15,14 +15,13 @@ import contextlib
 import dataclasses
 import json
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import WebSocket
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.plane import Caller, DataPlane
 from webhost.data.sync import repository, service
@@ -32,7 +31,6 @@ from webhost.data.sync.pull import BYTE_BUDGET, MAX_LIMIT, Page, read_page, star
 from webhost.data.sync.schemas import SubscribeBody, parse_envelope
 from webhost.data.sync.scopes import Scope
 from webhost.data.sync.tails import ScopeTail, changes_message, error_message
-from webhost.data.tenancy.scope import Tenant
 from webhost.errors import BadRequest, InvalidInput, WebHostError
 from webhost.http.websocket import (
     CLOSE_BAD_MESSAGE,
@@ -50,8 +48,6 @@ MAX_BAD_MESSAGES = 10
 MAX_LIVE_BACKLOG_BYTES = 8 * 1024 * 1024
 SEND_TIMEOUT_SECONDS = 30.0
 RETRY_SECONDS = 1.0
-
-Handler = Callable[[AsyncConnection, DataPlane, Tenant, dict[str, Any]], Awaitable[str]]
 
 
 @dataclass(eq=False)
@@ -85,7 +81,7 @@ class LiveSession:
         self.plane.live.join(self)
         self.plane.feed.follow(self.tenant.name, self._on_commit)
         try:
-            async with self.plane.transaction(self.tenant) as connection:
+            async with self.plane.transaction(self.tenant, key_lookups=True) as connection:
                 hello = await service.info(connection, self.plane, self.tenant)
             self._send(json.dumps({"type": "hello", **hello}))
             while not self._closed:
@@ -122,9 +118,12 @@ class LiveSession:
                 request_id = None
                 raise InvalidInput("id must be a string or a number")
             if kind == "push":
-                await self._answer("push_result", request_id, service.push, body)
+                answer = await service.push(self.plane, self.tenant, body)
+                self._reply("push_result", request_id, answer)
             elif kind == "pull":
-                await self._answer("pull_result", request_id, service.pull, body)
+                async with self.plane.transaction(self.tenant, key_lookups=True) as connection:
+                    answer = await service.pull(connection, self.plane, self.tenant, body)
+                self._reply("pull_result", request_id, answer)
             elif kind == "subscribe":
                 self._subscribe(parse_envelope(SubscribeBody, body))
             else:
@@ -135,16 +134,12 @@ class LiveSession:
             self._refuse(request_id, error)
         except WebHostError as error:
             self._send(json.dumps({"type": "error", "id": request_id, **error.to_body()}))
-        except (OSError, SQLAlchemyError) as exc:
+        except (OSError, SQLAlchemyError, asyncpg.PostgresError) as exc:
             log.warning("sync.request_failed", tenant=self.tenant.name, error=str(exc)[:200])
             unavailable = {"code": "unavailable", "message": "storage unavailable; retry"}
             self._send(json.dumps({"type": "error", "id": request_id, "error": unavailable}))
 
-    async def _answer(
-        self, reply_type: str, request_id: Any, handler: Handler, body: dict[str, Any]
-    ) -> None:
-        async with self.plane.transaction(self.tenant) as connection:
-            answer = await handler(connection, self.plane, self.tenant, body)
+    def _reply(self, reply_type: str, request_id: Any, answer: str) -> None:
         self._send(f'{{"type":"{reply_type}","id":{json.dumps(request_id)},{answer[1:]}')
 
     def _refuse(self, request_id: Any, error: WebHostError) -> None:
@@ -250,7 +245,7 @@ class LiveSession:
                     self._send(error_message(subscription.collection, error))
                     del self._subscriptions[subscription.collection]
                     self.plane.live.release(subscription.tail, self)
-            except (OSError, SQLAlchemyError) as exc:
+            except (OSError, SQLAlchemyError, asyncpg.PostgresError) as exc:
                 log.warning("sync.catch_up_failed", tenant=self.tenant.name, error=str(exc)[:200])
                 self._behind.append(subscription)
                 await asyncio.sleep(RETRY_SECONDS)
@@ -266,7 +261,7 @@ class LiveSession:
                 await tail.advanced()
                 continue
             if cursor is None:
-                async with self.plane.transaction(self.tenant) as connection:
+                async with self.plane.transaction(self.tenant, key_lookups=True) as connection:
                     position = await repository.read_position(
                         connection, self.tenant, [subscription.collection]
                     )
@@ -287,7 +282,7 @@ class LiveSession:
             cursor = Cursor.decode(page.cursor)
 
     async def _read_page(self, subscription: Subscription, cursor: Cursor, upto: int) -> Page:
-        async with self.plane.transaction(self.tenant) as connection:
+        async with self.plane.transaction(self.tenant, key_lookups=True) as connection:
             position = await repository.read_position(
                 connection, self.tenant, [subscription.collection]
             )

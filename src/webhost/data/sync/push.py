@@ -38,6 +38,14 @@ class PushedTransaction:
     mutations: list[Any]  # as sent; each is checked when it is applied
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One push: a client's transactions, as sent."""
+
+    client: str
+    transactions: Sequence[PushedTransaction]
+
+
 @dataclass
 class _Slot:
     """One mutation of the push on its way to a result."""
@@ -46,9 +54,7 @@ class _Slot:
     result: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class PushAnswer:
-    transactions: list[dict[str, Any]]
+Answer = list[dict[str, Any]]  # per transaction of a push: txid, duplicate, results
 
 
 async def push(
@@ -56,38 +62,62 @@ async def push(
     catalogue: Catalogue,
     writer: RecordWriter,
     tenant: Tenant,
-    client: str,
-    transactions: Sequence[PushedTransaction],
-) -> PushAnswer:
-    first_of: dict[str, PushedTransaction] = {}
-    for transaction in transactions:
-        first_of.setdefault(transaction.txid, transaction)
-    claimed = await repository.claim_transactions(connection, tenant, client, sorted(first_of))
+    submissions: Sequence[Submission],
+) -> list[Answer]:
+    """Apply pushes in the order they came, in the caller's transaction; one answer each."""
+    first: dict[str, tuple[str, PushedTransaction]] = {}
+    for submission in submissions:
+        for transaction in submission.transactions:
+            first.setdefault(transaction.txid, (submission.client, transaction))
+    claimed = await repository.claim_transactions(
+        connection, tenant, sorted((txid, client) for txid, (client, _) in first.items())
+    )
     stored = await repository.stored_transactions(
-        connection, tenant, [txid for txid in first_of if txid not in claimed]
+        connection, tenant, [txid for txid in first if txid not in claimed]
     )
     slots: dict[str, list[_Slot]] = {}
-    for txid in claimed:
-        slots[txid] = [
-            await _checked(connection, catalogue, tenant, client, raw)
-            for raw in first_of[txid].mutations
-        ]
+    for txid, (client, transaction) in first.items():  # in the order they came
+        if txid in claimed:
+            slots[txid] = [
+                await _checked(connection, catalogue, tenant, client, raw)
+                for raw in transaction.mutations
+            ]
     await _apply(connection, writer, tenant, slots)
     await repository.save_results(
         connection, tenant, {txid: [slot.result for slot in txn] for txid, txn in slots.items()}
     )
-    answered: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for transaction in transactions:
-        duplicate = transaction.txid not in claimed or transaction.txid in seen
-        seen.add(transaction.txid)
-        if transaction.txid in slots:
-            results = [dict(slot.result) for slot in slots[transaction.txid]]
-        else:
-            results = _stored_results(stored.get(transaction.txid), client, transaction)
-        answered.append({"txid": transaction.txid, "duplicate": duplicate, "results": results})
-    await _attach_records(connection, catalogue, tenant, transactions, answered)
-    return PushAnswer(answered)
+    answers: list[Answer] = []
+    for submission in submissions:
+        answer: Answer = []
+        for transaction in submission.transactions:
+            results, duplicate = _results_of(transaction, submission.client, first, slots, stored)
+            answer.append({"txid": transaction.txid, "duplicate": duplicate, "results": results})
+        answers.append(answer)
+    await _attach_records(connection, catalogue, tenant, submissions, answers)
+    return answers
+
+
+def _results_of(
+    transaction: PushedTransaction,
+    client: str,
+    first: dict[str, tuple[str, PushedTransaction]],
+    slots: dict[str, list[_Slot]],
+    stored: dict[str, repository.StoredTransaction],
+) -> tuple[list[dict[str, Any]], bool]:
+    """A transaction's results, and whether they were applied before this sending of it."""
+    if transaction.txid in slots:
+        owner, applied = first[transaction.txid]
+        if owner == client:
+            return [
+                dict(slot.result) for slot in slots[transaction.txid]
+            ], applied is not transaction
+    else:
+        earlier = stored.get(transaction.txid)
+        if earlier is not None and earlier.client == client:
+            return [dict(result) for result in earlier.results], True
+    # another client's txid: the transaction is refused, mutation by mutation
+    refusal = _rejected(Conflict("txid was already used by another client; choose a new one"))
+    return [dict(refusal) for _ in transaction.mutations], False
 
 
 async def _checked(
@@ -176,26 +206,18 @@ def _rejected(error: WebHostError) -> dict[str, Any]:
     return {"status": "rejected", "error": {"code": error.code, "message": error.message}}
 
 
-def _stored_results(
-    stored: repository.StoredTransaction | None, client: str, transaction: PushedTransaction
-) -> list[dict[str, Any]]:
-    if stored is not None and stored.client == client:
-        return [dict(result) for result in stored.results]
-    # another client's txid: the transaction is refused, mutation by mutation
-    refusal = _rejected(Conflict("txid was already used by another client; choose a new one"))
-    return [dict(refusal) for _ in transaction.mutations]
-
-
 async def _attach_records(
     connection: AsyncConnection,
     catalogue: Catalogue,
     tenant: Tenant,
-    transactions: Sequence[PushedTransaction],
-    answered: list[dict[str, Any]],
+    submissions: Sequence[Submission],
+    answers: list[Answer],
 ) -> None:
     """Give each unchanged or rejected result the server's copy of its record (None: none)."""
     wanted: list[tuple[dict[str, Any], RecordTable, Key]] = []
-    for transaction, answer in zip(transactions, answered, strict=True):
+    sent = [transaction for submission in submissions for transaction in submission.transactions]
+    answered = [each for answer in answers for each in answer]
+    for transaction, answer in zip(sent, answered, strict=True):
         for raw, result in zip(transaction.mutations, answer["results"], strict=False):
             if result["status"] == "applied":
                 continue

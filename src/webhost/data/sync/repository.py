@@ -21,6 +21,7 @@ from webhost.data.collections.query import Condition
 from webhost.data.collections.tables import RecordTable
 from webhost.data.tenancy.scope import Tenant
 from webhost.db.admin import quote_ident
+from webhost.db.driver import driver_of
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,21 @@ class StoredTransaction:
 
 
 async def claim_transactions(
-    connection: AsyncConnection, tenant: Tenant, client: str, txids: Sequence[str]
+    connection: AsyncConnection, tenant: Tenant, claims: Sequence[tuple[str, str]]
 ) -> set[str]:
-    """Record the txids this push will apply; the ones already recorded are not claimed.
-
-    A txid that a concurrent push is applying right now waits for it, then counts as seen.
-    """
-    if not txids:
+    """Record the (txid, client) pairs this push will apply; a txid already recorded is not
+    claimed. A txid that a concurrent push is applying right now waits for it, then counts as
+    seen. Pass them sorted by txid, so two pushes never wait on each other in turn."""
+    if not claims:
         return set()
-    rows = await connection.execute(
-        text(
-            f"INSERT INTO {quote_ident(tenant.name)}._sync_transactions (txid, client, outcomes) "
-            "SELECT txid, :client, '[]' FROM unnest(CAST(:txids AS text[])) AS txid "
-            "ON CONFLICT (txid) DO NOTHING RETURNING txid"
-        ),
-        {"client": client, "txids": list(txids)},
+    driver = await driver_of(connection)
+    rows = await driver.fetch(
+        f"INSERT INTO {quote_ident(tenant.name)}._sync_transactions (txid, client, outcomes) "
+        "SELECT txid, client, '[]' "
+        "FROM unnest(CAST($1 AS text[]), CAST($2 AS text[])) AS c(txid, client) "
+        "ON CONFLICT (txid) DO NOTHING RETURNING txid",
+        [txid for txid, _client in claims],
+        [client for _txid, client in claims],
     )
     return {row[0] for row in rows}
 
@@ -67,13 +68,12 @@ async def stored_transactions(
 ) -> dict[str, StoredTransaction]:
     if not txids:
         return {}
-    rows = await connection.execute(
-        text(
-            "SELECT txid, client, outcomes::text "
-            f"FROM {quote_ident(tenant.name)}._sync_transactions "
-            "WHERE txid = ANY(CAST(:txids AS text[]))"
-        ),
-        {"txids": list(txids)},
+    driver = await driver_of(connection)
+    rows = await driver.fetch(
+        "SELECT txid, client, outcomes::text "
+        f"FROM {quote_ident(tenant.name)}._sync_transactions "
+        "WHERE txid = ANY(CAST($1 AS text[]))",
+        list(txids),
     )
     return {txid: StoredTransaction(client, json.loads(results)) for txid, client, results in rows}
 
@@ -83,13 +83,12 @@ async def save_results(
 ) -> None:
     if not results:
         return
-    await connection.execute(
-        text(
-            f"UPDATE {quote_ident(tenant.name)}._sync_transactions AS t "
-            "SET outcomes = entry.value FROM jsonb_each(CAST(:results AS jsonb)) AS entry "
-            "WHERE t.txid = entry.key"
-        ),
-        {"results": json.dumps(results)},
+    driver = await driver_of(connection)
+    await driver.execute(
+        f"UPDATE {quote_ident(tenant.name)}._sync_transactions AS t "
+        "SET outcomes = entry.value FROM jsonb_each(CAST($1 AS jsonb)) AS entry "
+        "WHERE t.txid = entry.key",
+        json.dumps(results),
     )
 
 
@@ -97,17 +96,15 @@ async def read_position(
     connection: AsyncConnection, tenant: Tenant, collections: Sequence[str] = ()
 ) -> Position:
     schema = quote_ident(tenant.name)
-    row = (
-        await connection.execute(
-            text(
-                f"SELECT revision, clock, horizon, (SELECT coalesce(jsonb_object_agg("
-                f"collection, horizon), '{{}}')::text FROM {schema}._sync_collections "
-                "WHERE collection = ANY(CAST(:collections AS text[]))) "
-                f"FROM {schema}._sync_state"
-            ),
-            {"collections": list(collections)},
-        )
-    ).one()
+    driver = await driver_of(connection)
+    row = await driver.fetchrow(
+        f"SELECT revision, clock, horizon, (SELECT coalesce(jsonb_object_agg("
+        f"collection, horizon), '{{}}')::text FROM {schema}._sync_collections "
+        "WHERE collection = ANY(CAST($1 AS text[]))) "
+        f"FROM {schema}._sync_state",
+        list(collections),
+    )
+    assert row is not None
     return Position(int(row[0]), str(row[1]), int(row[2]), json.loads(row[3]))
 
 

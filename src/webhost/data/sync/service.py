@@ -24,23 +24,19 @@ from webhost.errors import WebHostError
 PROTOCOL = 1
 
 
-async def push(
-    connection: AsyncConnection, plane: DataPlane, tenant: Tenant, body: dict[str, Any]
-) -> str:
+async def push(plane: DataPlane, tenant: Tenant, body: dict[str, Any]) -> str:
+    """Through the plane's group commit, in a transaction of its own."""
     envelope = parse_envelope(PushBody, body)
-    answer = await pushes.push(
-        connection,
-        plane.catalogue,
-        plane.writer,
-        tenant,
+    submission = pushes.Submission(
         envelope.client,
         [
             pushes.PushedTransaction(transaction.txid, transaction.mutations)
             for transaction in envelope.transactions
         ],
     )
+    answer = await plane.pushes.push(tenant, submission)
     clock = plane.writer.clocks.of(tenant.name).now()
-    return json.dumps({"transactions": answer.transactions, "clock": clock})
+    return json.dumps({"transactions": answer, "clock": clock})
 
 
 async def pull(

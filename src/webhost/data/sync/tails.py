@@ -16,8 +16,9 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+import asyncpg
 import structlog
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from webhost.data.sync import repository
 from webhost.data.sync.cursors import Cursor
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 RETRY_SECONDS = 1.0
+# a tail reads again at most this often: under a stream of commits each read (and each frame to
+# every socket) carries several of them, for a few milliseconds of latency
+MIN_READ_INTERVAL_SECONDS = 0.010
 
 
 class Subscriber(Protocol):
@@ -65,6 +69,7 @@ class ScopeTail:
     attached: dict[Subscriber, None] = field(default_factory=dict)
     members: int = 0  # subscriptions that use this tail, attached or catching up
     _dirty: bool = False
+    _last_read: float = 0.0
     _task: asyncio.Task[None] | None = None
     _advanced: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -93,7 +98,12 @@ class ScopeTail:
             self._task.cancel()
 
     async def _follow(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._dirty:
+            wait = self._last_read + MIN_READ_INTERVAL_SECONDS - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last_read = loop.time()
             self._dirty = False
             try:
                 await self._read()
@@ -101,7 +111,7 @@ class ScopeTail:
                 for subscriber in list(self.attached):
                     subscriber.lose(self, error)
                 self.attached.clear()
-            except (OSError, SQLAlchemyError, DBAPIError) as exc:
+            except (OSError, SQLAlchemyError, asyncpg.PostgresError) as exc:
                 log.warning("sync.tail_failed", tenant=self.tenant.name, error=str(exc)[:200])
                 self._dirty = True
                 await asyncio.sleep(RETRY_SECONDS)
@@ -111,7 +121,7 @@ class ScopeTail:
     async def _read(self) -> None:
         plane = self.hub.plane
         collection = self.scope.collection
-        async with plane.transaction(self.tenant) as connection:
+        async with plane.transaction(self.tenant, key_lookups=True) as connection:
             position = await repository.read_position(connection, self.tenant, [collection])
             if self.since is None or position.horizon_of(collection) > self.since:
                 # first read, or the change log moved past us: attached sessions start over

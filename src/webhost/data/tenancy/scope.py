@@ -21,10 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 TENANT_NAME = re.compile(r"^t_[a-z0-9]{8,32}$")
 
 # one round trip; the statement timeout keeps one tenant's heavy query from holding a connection
-_ENTER_TENANT = text(
+_ENTER_TENANT = (
     "SELECT set_config('role', :tenant, true), set_config('search_path', :tenant, true), "
     "set_config('statement_timeout', '30s', true)"
 )
+# the same, for a transaction that only finds rows by key (see record_repository)
+_ENTER_TENANT_FOR_KEY_LOOKUPS = text(
+    _ENTER_TENANT + ", set_config('enable_seqscan', 'off', true), "
+    "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
+)
+_ENTER_TENANT_STATEMENT = text(_ENTER_TENANT)
+KEY_LOOKUPS_PLANNED = "webhost.key_lookups_planned"
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,14 @@ async def tenant_transaction(engine: AsyncEngine, tenant: Tenant) -> AsyncIterat
         yield connection
 
 
-async def enter_tenant(connection: AsyncConnection, tenant: Tenant) -> None:
-    """Switch an open transaction to the tenant; reverts by itself at commit or rollback."""
-    await connection.execute(_ENTER_TENANT, {"tenant": tenant.name})
+async def enter_tenant(
+    connection: AsyncConnection, tenant: Tenant, *, key_lookups: bool = False
+) -> None:
+    """Switch an open transaction to the tenant; reverts by itself at commit or rollback.
+
+    ``key_lookups``: the transaction's statements are planned as index lookups by key.
+    """
+    statement = _ENTER_TENANT_FOR_KEY_LOOKUPS if key_lookups else _ENTER_TENANT_STATEMENT
+    await connection.execute(statement, {"tenant": tenant.name})
+    # the connection's info outlives the transaction: every entry sets it anew
+    connection.info[KEY_LOOKUPS_PLANNED] = key_lookups
