@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import httpx
 
 from tests.data.collections.records import define
 from tests.data.sync.syncing import mutation, push, results, stamp, transaction
+from tests.support.database import ProvisionedTenant
+from tests.support.servers import ServedApp
 
 
 def test_a_pushed_record_is_visible_through_rest_at_once(client: httpx.Client) -> None:
@@ -178,3 +183,50 @@ def test_a_retry_of_a_server_stamped_push_does_not_undo_a_later_write(
     assert later.status_code == 200
     assert push(client, first)["transactions"][0]["duplicate"] is True
     assert client.get("/v1/collections/docs/records/d").json() == {"id": "d", "title": "later"}
+
+
+def test_transactions_of_a_push_apply_in_the_order_they_were_sent(client: httpx.Client) -> None:
+    define(client, "docs", "id")
+    writes = [
+        transaction({"collection": "docs", "op": "put", "key": "d", "fields": {"n": n}})
+        for n in range(30)
+    ]
+    push(client, *writes)
+    assert client.get("/v1/collections/docs/records/d").json() == {"id": "d", "n": 29}
+
+
+def test_concurrent_pushes_each_get_their_own_answers(
+    data_server: ServedApp, tenant: ProvisionedTenant, client: httpx.Client
+) -> None:
+    define(client, "notes", "id")
+    shared = transaction(mutation("notes", "insert", "shared", {"by": "c0"}), txid="tx-shared")
+
+    def body(number: int) -> dict[str, object]:
+        own = transaction(
+            mutation("notes", "insert", f"n{number}", {"by": f"c{number}"}),
+            mutation("nowhere", "insert", "x", {}),
+        )
+        # every client sends the shared txid too: whichever is applied first owns it
+        return {"client": f"c{number}", "transactions": [shared, own]}
+
+    async def send_all() -> list[dict[str, Any]]:
+        headers = {"Authorization": f"Bearer {tenant.api_key}"}
+        async with httpx.AsyncClient(base_url=data_server.url, headers=headers) as pushing:
+            answers = await asyncio.gather(
+                *(pushing.post("/v1/sync/push", json=body(n)) for n in range(20))
+            )
+        assert all(answer.status_code == 200 for answer in answers)
+        return [answer.json() for answer in answers]
+
+    answers = asyncio.run(send_all())
+    for answer in answers:
+        _shared, own = answer["transactions"]
+        assert [result["status"] for result in own["results"]] == ["applied", "rejected"]
+    owners = {
+        n
+        for n, answer in enumerate(answers)
+        if answer["transactions"][0]["results"][0]["status"] != "rejected"
+    }
+    assert len(owners) == 1  # exactly one client owns the shared txid; the others are refused
+    listed = client.get("/v1/collections/notes/records", params={"limit": 100}).json()
+    assert len(listed) == 21

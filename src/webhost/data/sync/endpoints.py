@@ -10,7 +10,12 @@ from webhost.data.plane import DataPlane
 from webhost.data.sync import service
 from webhost.data.sync.live import LiveSession
 from webhost.data.sync.schemas import PullBody, PushBody
-from webhost.data.tenancy.dependencies import CallerDep, PlaneDep, TenantConnectionDep
+from webhost.data.tenancy.dependencies import (
+    CallerDep,
+    CallerReleasedDep,
+    PlaneDep,
+    TenantConnectionDep,
+)
 from webhost.errors import Unauthorized
 from webhost.http.credentials import socket_api_key
 from webhost.http.json_body import read_json_object
@@ -44,7 +49,7 @@ async def sync_info(
     summary="Apply client transactions (idempotent by txid)",
     openapi_extra=_body_of(PushBody),
 )
-async def push(request: Request, plane: PlaneDep, caller: CallerDep) -> Response:
+async def push(request: Request, plane: PlaneDep, caller: CallerReleasedDep) -> Response:
     body = await read_json_object(request, check_values=False)
     return _json(await service.push(plane, caller.tenant, body))
 

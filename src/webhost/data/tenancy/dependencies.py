@@ -50,6 +50,19 @@ async def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
+async def get_caller_released(
+    plane: PlaneDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+) -> Caller:
+    """The caller, authenticated on a connection that is back in the pool at once: for a
+    request that waits on another connection (a push waits for its group's transaction), so
+    that waiting requests can never hold every connection."""
+    return await plane.authenticate(credentials.credentials if credentials else None)
+
+
+CallerReleasedDep = Annotated[Caller, Depends(get_caller_released)]
+
+
 async def get_tenant_connection(
     caller: CallerDep, connection: RequestConnectionDep
 ) -> AsyncConnection:
