@@ -14,23 +14,14 @@ import argparse
 import asyncio
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+# run as a script, so this directory is on the path
+from running import sign_up, webhost_up
 
 
 def percentiles(samples: list[float]) -> str:
@@ -50,32 +41,6 @@ async def timed(
     samples.append(time.perf_counter() - started)
     response.raise_for_status()
     return response
-
-
-async def provision(control: str) -> tuple[str, str]:
-    async with httpx.AsyncClient(base_url=control, timeout=60) as client:
-        signup = await client.post(
-            "/api/signup",
-            json={
-                "email": f"bench-{random.randrange(10**9)}@example.com",
-                "password": "benchmark password",
-                "name": "Bench",
-                "organization": "Bench",
-                "plan": "hobby",
-            },
-        )
-        signup.raise_for_status()
-        headers = {"Authorization": f"Bearer {signup.json()['token']}"}
-        deployment_id = signup.json()["deployment"]["id"]
-        while True:
-            deployment = (
-                await client.get(f"/api/deployments/{deployment_id}", headers=headers)
-            ).json()
-            if deployment["status"] == "active":
-                break
-            await asyncio.sleep(0.2)
-        key = await client.post("/api/keys", json={"name": "bench"}, headers=headers)
-        return deployment["api_url"], key.json()["key"]
 
 
 async def run(api_url: str, key: str, records: int, concurrency: int, seconds: float) -> None:
@@ -169,41 +134,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     arguments = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="whbench-", dir="/tmp"))
-    port, data_port = free_port(), free_port()
-    log = (data_dir / "up.log").open("w")
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "webhost",
-            "up",
-            "--data-dir",
-            str(data_dir / "data"),
-            "--port",
-            str(port),
-            "--data-port",
-            str(data_port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=environment | {"WEBHOST_LOG_LEVEL": "warning"},
-    )
-    try:
-        while "Press Ctrl-C" not in (data_dir / "up.log").read_text():
-            if server.poll() is not None:
-                raise SystemExit((data_dir / "up.log").read_text())
-            time.sleep(0.2)
-        api_url, key = asyncio.run(provision(f"http://127.0.0.1:{port}"))
+    with webhost_up() as running:
+        customer = sign_up(running.control_url)
         print(
-            f"shared data plane {api_url}; python {sys.version.split()[0]}; {os.cpu_count()} cpus"
+            f"shared data plane {customer.api_url}; python {sys.version.split()[0]}; "
+            f"{os.cpu_count()} cpus"
         )
-        asyncio.run(run(api_url, key, arguments.records, arguments.concurrency, arguments.seconds))
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(60)
-        log.close()
+        asyncio.run(
+            run(
+                customer.api_url,
+                customer.api_key,
+                arguments.records,
+                arguments.concurrency,
+                arguments.seconds,
+            )
+        )
 
 
 if __name__ == "__main__":
