@@ -34,6 +34,7 @@ from webhost.data.sync.tails import ScopeTail, changes_message, error_message
 from webhost.errors import BadRequest, InvalidInput, WebHostError
 from webhost.http.websocket import (
     CLOSE_BAD_MESSAGE,
+    CLOSE_SERVER_ERROR,
     CLOSE_TRY_AGAIN_LATER,
     CLOSE_UNAUTHORIZED,
     DirectSocket,
@@ -81,8 +82,13 @@ class LiveSession:
         self.plane.live.join(self)
         self.plane.feed.follow(self.tenant.name, self._on_commit)
         try:
-            async with self.plane.transaction(self.tenant, key_lookups=True) as connection:
-                hello = await service.info(connection, self.plane, self.tenant)
+            try:
+                async with self.plane.transaction(self.tenant, key_lookups=True) as connection:
+                    hello = await service.info(connection, self.plane, self.tenant)
+            except (OSError, SQLAlchemyError, asyncpg.PostgresError) as exc:
+                log.warning("sync.hello_failed", tenant=self.tenant.name, error=str(exc)[:200])
+                self.close(CLOSE_SERVER_ERROR, "storage unavailable; reconnect")
+                return
             self._send(json.dumps({"type": "hello", **hello}))
             while not self._closed:
                 message = await self.websocket.receive()
