@@ -15,16 +15,13 @@ import argparse
 import asyncio
 import itertools
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
-from rest_records import free_port, percentiles, provision, timed
+from rest_records import percentiles, timed
+from running import sign_up, webhost_up
 
 
 async def measure(
@@ -87,47 +84,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     arguments = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="whbench-", dir="/tmp"))
-    port, data_port = free_port(), free_port()
-    log = (data_dir / "up.log").open("w")
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "webhost",
-            "up",
-            "--data-dir",
-            str(data_dir / "data"),
-            "--port",
-            str(port),
-            "--data-port",
-            str(data_port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=environment | {"WEBHOST_LOG_LEVEL": "warning"},
-    )
-    try:
-        while "Press Ctrl-C" not in (data_dir / "up.log").read_text():
-            if server.poll() is not None:
-                raise SystemExit((data_dir / "up.log").read_text())
-            time.sleep(0.2)
-        control = f"http://127.0.0.1:{port}"
-        api_url, key = asyncio.run(provision(control))
-        asyncio.run(prepare(api_url, key))
+    with webhost_up() as running:
+        customer = sign_up(running.control_url)
+        asyncio.run(prepare(customer.api_url, customer.api_key))
         print(
             f"{arguments.attackers} login clients; python {sys.version.split()[0]}; "
             f"{os.cpu_count()} cpus"
         )
         for mode in ("", "spread", "one"):
             asyncio.run(
-                measure(api_url, key, control, arguments.attackers, arguments.seconds, mode)
+                measure(
+                    customer.api_url,
+                    customer.api_key,
+                    running.control_url,
+                    arguments.attackers,
+                    arguments.seconds,
+                    mode,
+                )
             )
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(60)
-        log.close()
 
 
 if __name__ == "__main__":

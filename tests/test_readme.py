@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant
 from tests.support.polling import wait_until
+from tests.support.sdk import needs_sdk, run_sdk_program
 from tests.support.servers import ServedApp
 
 ROOT = Path(__file__).resolve().parents[1]
-SDK = ROOT / "packages" / "webhost-client"
 
 
 def readme_example(heading: str) -> str:
@@ -28,17 +24,13 @@ def readme_example(heading: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.skipif(
-    shutil.which("node") is None or not (SDK / "node_modules" / "dexie").is_dir(),
-    reason="needs Node.js and the SDK's packages (npm ci in packages/webhost-client)",
-)
+@needs_sdk
 def test_the_readme_sdk_example_syncs_its_writes(
     data_server: ServedApp, tenant: ProvisionedTenant
 ) -> None:
     example = readme_example("### Offline-first records: the SDK")
     program = "\n".join(
         [
-            "import 'fake-indexeddb/auto'",  # Node has no IndexedDB of its own
             f"const API_URL = '{data_server.url}'",
             f"const SYNC_URL = '{data_server.ws_url}'",
             f"const API_KEY = '{tenant.api_key}'",
@@ -47,15 +39,7 @@ def test_the_readme_sdk_example_syncs_its_writes(
             "await client.close()",
         ]
     )
-    # inside the package, so that '@webhost.systems/client' and its packages resolve
-    with tempfile.NamedTemporaryFile("w", suffix=".mjs", dir=SDK, delete=False) as script:
-        script.write(program)
-    try:
-        ran = subprocess.run(
-            ["node", script.name], cwd=SDK, capture_output=True, text=True, timeout=120
-        )
-    finally:
-        Path(script.name).unlink()
+    ran = run_sdk_program(program)
     assert ran.returncode == 0, ran.stderr[-2000:]
     with api_client(data_server.url, tenant.api_key) as data:
         tasks: list[dict[str, object]] = wait_until(

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.client.conftest import Connect
 from tests.support.database import ProvisionedTenant
 from tests.support.polling import eventually
+from tests.support.sdk import SDK, needs_sdk
 from tests.support.servers import ServedApp
 
-SDK = Path(__file__).resolve().parents[2] / "packages" / "webhost-client"
 PEER = SDK / "test" / "support" / "peer.mjs"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not (SDK / "node_modules" / "dexie").is_dir(),
-    reason="needs Node.js and the SDK's packages (npm ci in packages/webhost-client)",
-)
+pytestmark = needs_sdk
 
 
 async def javascript_peer(

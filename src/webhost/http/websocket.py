@@ -206,10 +206,11 @@ async def deny_handshake(websocket: WebSocket, status: int, close_code: int, rea
     await websocket.close(code=close_code, reason=reason[:120])
 
 
-def direct_socket(scope: MutableMapping[str, Any]) -> DirectSocket | None:
-    """The scope's direct frame path, when the server is WebHost's own."""
+def direct_socket(scope: MutableMapping[str, Any]) -> DirectSocket:
+    """The scope's direct frame path; the data plane is served with WebHost's own protocol
+    (``DataPlaneWebSocketProtocol``), and nothing else would keep a slow client from its peers."""
     extension = (scope.get("extensions") or {}).get(DIRECT_SOCKET)
     if extension is None:
-        return None
+        raise RuntimeError("the data plane must be served with DataPlaneWebSocketProtocol")
     socket: DirectSocket = extension["socket"]
     return socket

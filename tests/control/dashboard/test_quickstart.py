@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
-
-import pytest
 
 from tests.control.dashboard.test_keys import active_dashboard, urls_in
 from tests.support.clients import api_client
 from tests.support.dashboard import DashboardUser
 from tests.support.platform import PlatformThread
 from tests.support.polling import wait_until
-
-SDK = Path(__file__).resolve().parents[3] / "packages" / "webhost-client"
+from tests.support.sdk import needs_sdk, run_sdk_program
 
 
 def sdk_snippet(page: str) -> str:
@@ -27,10 +20,7 @@ def sdk_snippet(page: str) -> str:
     return html.unescape(found.group(1))
 
 
-@pytest.mark.skipif(
-    shutil.which("node") is None or not (SDK / "node_modules" / "dexie").is_dir(),
-    reason="needs Node.js and the SDK's packages (npm ci in packages/webhost-client)",
-)
+@needs_sdk
 def test_the_sdk_quick_start_runs_against_the_deployment(platform: PlatformThread) -> None:
     with DashboardUser(platform.control_url) as browser:
         browser.sign_up()
@@ -39,19 +29,8 @@ def test_the_sdk_quick_start_runs_against_the_deployment(platform: PlatformThrea
         assert full_key is not None
         snippet = sdk_snippet(response.text)
     assert full_key in snippet
-    # Node has no IndexedDB of its own; the app ends once its write is pushed
-    program = "\n".join(
-        ["import 'fake-indexeddb/auto'", snippet, "await client.sync()", "await client.close()"]
-    )
-    # inside the package, so that '@webhost.systems/client' and its packages resolve
-    with tempfile.NamedTemporaryFile("w", suffix=".mjs", dir=SDK, delete=False) as script:
-        script.write(program)
-    try:
-        ran = subprocess.run(
-            ["node", script.name], cwd=SDK, capture_output=True, text=True, timeout=120
-        )
-    finally:
-        Path(script.name).unlink()
+    # the app ends once its write is pushed
+    ran = run_sdk_program("\n".join([snippet, "await client.sync()", "await client.close()"]))
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert "sync: synced" in ran.stdout
     with api_client(api_url, full_key) as data:

@@ -3,16 +3,14 @@ engine to pull. Push and pull themselves go over HTTP, where a lost answer is ea
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.asyncio.client import ClientConnection
 
-from webhost.client.backoff import Backoff
-from webhost.client.sockets import FINAL_CLOSE_CODES, open_socket, refused_for_good
+from webhost.client.sockets import stay_connected
 
 logger = logging.getLogger(__name__)
 
@@ -36,30 +34,16 @@ class NoticeListener:
 
     async def run(self) -> None:
         """Stay connected, reconnecting with back-off, until cancelled or refused for good."""
-        backoff = Backoff()
-        while True:
-            try:
-                socket = await open_socket(self._url, self._api_key)
-            except (OSError, TimeoutError, WebSocketException) as exc:
-                if refused_for_good(exc):
-                    self.refused = True
-                    return
-                await asyncio.sleep(backoff.delay())
-                continue
-            backoff.reset()
-            try:
-                async for frame in socket:
-                    if isinstance(frame, str):
-                        self._handle(frame)
-            except (OSError, ConnectionClosed) as exc:
-                logger.info("sync socket lost: %s", exc)
-            finally:
-                self._on_live(False)
-                await socket.close()
-            if socket.close_code in FINAL_CLOSE_CODES:
-                self.refused = True
-                return
-            await asyncio.sleep(backoff.delay())
+        await stay_connected(self._url, self._api_key, self._serve, self._lost, what="sync socket")
+        self.refused = True
+
+    async def _serve(self, socket: ClientConnection) -> None:
+        async for frame in socket:
+            if isinstance(frame, str):
+                self._handle(frame)
+
+    async def _lost(self) -> None:
+        self._on_live(False)
 
     def _handle(self, frame: str) -> None:
         try:

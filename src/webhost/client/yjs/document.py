@@ -17,11 +17,9 @@ from urllib.parse import quote
 
 from pycrdt import Doc, TransactionEvent
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from webhost.client.backoff import Backoff
 from webhost.client.replica.database import ReplicaDatabase
-from webhost.client.sockets import FINAL_CLOSE_CODES, open_socket, refused_for_good
+from webhost.client.sockets import FINAL_CLOSE_CODES, stay_connected
 from webhost.client.yjs import store
 from webhost.data.yjs import protocol
 
@@ -125,30 +123,19 @@ class SharedDocument:
             self._outgoing.put_nowait((self._generation, protocol.encode_update(event.update)))
 
     async def _stay_connected(self) -> None:
-        backoff = Backoff()
-        while True:
-            try:
-                socket = await open_socket(self._url, self._api_key)
-            except (OSError, TimeoutError, WebSocketException) as exc:
-                if refused_for_good(exc):
-                    logger.warning("Yjs document %r: the server refused the key", self.name)
-                    return
-                await asyncio.sleep(backoff.delay())
-                continue
-            backoff.reset()
-            try:
-                await self._serve(socket)
-            except (OSError, ConnectionClosed, protocol.ProtocolError) as exc:
-                logger.info("Yjs document %r disconnected: %s", self.name, exc)
-            finally:
-                await self._disconnected()
-                await socket.close()
-            code = socket.close_code
-            if code in FINAL_CLOSE_CODES:
-                self.closed_by_server = (code or 0, socket.close_reason or "")
-                logger.warning("Yjs document %r closed by the server: %s", self.name, code)
-                return
-            await asyncio.sleep(backoff.delay())
+        code, reason = await stay_connected(
+            self._url,
+            self._api_key,
+            self._serve,
+            self._disconnected,
+            what=f"Yjs document {self.name!r}",
+            lost=(protocol.ProtocolError,),
+        )
+        if code in FINAL_CLOSE_CODES:
+            self.closed_by_server = (code, reason)
+            logger.warning("Yjs document %r closed by the server: %s", self.name, code)
+        else:
+            logger.warning("Yjs document %r: the server refused the key", self.name)
 
     async def _serve(self, socket: ClientConnection) -> None:
         async with self._changed:

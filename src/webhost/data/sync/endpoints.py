@@ -15,11 +15,10 @@ from webhost.data.tenancy.dependencies import (
     CallerReleasedDep,
     PlaneDep,
     TenantConnectionDep,
+    authenticate_socket,
 )
-from webhost.errors import Unauthorized
-from webhost.http.credentials import socket_api_key
 from webhost.http.json_body import read_json_object
-from webhost.http.websocket import CLOSE_UNAUTHORIZED, deny_handshake, direct_socket
+from webhost.http.websocket import direct_socket
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
 
@@ -70,16 +69,9 @@ async def pull(
 async def live(websocket: WebSocket) -> None:
     """Push, pull and subscribe over one socket; see docs/sync-protocol.md."""
     plane: DataPlane = websocket.app.state.plane
-    raw_key = socket_api_key(
-        websocket.query_params.get("token"), websocket.headers.get("authorization")
-    )
-    try:
-        caller = await plane.authenticate(raw_key)
-    except Unauthorized as exc:
-        await deny_handshake(websocket, 401, CLOSE_UNAUTHORIZED, exc.message)
+    caller = await authenticate_socket(websocket)
+    if caller is None:
         return
     socket = direct_socket(websocket.scope)
-    if socket is None:
-        raise RuntimeError("the data plane must be served with DataPlaneWebSocketProtocol")
     socket.set_max_message_size(plane.max_body_bytes)
     await LiveSession(websocket, socket, plane, caller).run()

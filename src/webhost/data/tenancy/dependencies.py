@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.plane import Caller, DataPlane
 from webhost.data.tenancy.scope import enter_tenant
+from webhost.errors import Unauthorized
+from webhost.http.credentials import socket_api_key
+from webhost.http.websocket import CLOSE_UNAUTHORIZED, deny_handshake
 
 
 def get_plane(request: Request) -> DataPlane:
@@ -72,3 +75,16 @@ async def get_tenant_connection(
 
 
 TenantConnectionDep = Annotated[AsyncConnection, Depends(get_tenant_connection)]
+
+
+async def authenticate_socket(websocket: WebSocket) -> Caller | None:
+    """The caller of a WebSocket handshake; None once a refusal (401) has been answered."""
+    plane: DataPlane = websocket.app.state.plane
+    raw_key = socket_api_key(
+        websocket.query_params.get("token"), websocket.headers.get("authorization")
+    )
+    try:
+        return await plane.authenticate(raw_key)
+    except Unauthorized as exc:
+        await deny_handshake(websocket, 401, CLOSE_UNAUTHORIZED, exc.message)
+        return None
