@@ -21,22 +21,15 @@ from webhost.data.collections import filter_sql
 from webhost.data.collections.query import ListQuery
 from webhost.data.collections.record_state import RecordState
 from webhost.data.collections.tables import Key, RecordTable
+from webhost.data.tenancy.scope import KEY_LOOKUP_SETTINGS
 
 LIVE = "deleted_at IS NULL"
 
-# The write path finds rows by key only. Its statements are prepared once per connection and
-# PostgreSQL caches a generic plan: made while a collection is small, that plan is a hash join
-# over a sequential scan, kept as the table grows to millions of rows. Planning them without
-# scans or hash and merge joins leaves index lookups whatever the table's size.
-_KEY_LOOKUPS_ONLY = (
-    "SELECT set_config('enable_seqscan', 'off', true), "
-    "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
-)
-
 
 async def plan_key_lookups(driver: asyncpg.Connection) -> None:
-    """For the rest of the transaction, plan statements as index lookups by key."""
-    await driver.execute(_KEY_LOOKUPS_ONLY)
+    """For the rest of the transaction, plan statements as index lookups by key (the write
+    path finds rows by key only; see ``scope.KEY_LOOKUP_SETTINGS`` for why)."""
+    await driver.execute(f"SELECT {KEY_LOOKUP_SETTINGS}")
 
 
 async def lock_rows(

@@ -25,11 +25,15 @@ _ENTER_TENANT = (
     "SELECT set_config('role', :tenant, true), set_config('search_path', :tenant, true), "
     "set_config('statement_timeout', '30s', true)"
 )
-# the same, for a transaction that only finds rows by key (see record_repository)
-_ENTER_TENANT_FOR_KEY_LOOKUPS = text(
-    _ENTER_TENANT + ", set_config('enable_seqscan', 'off', true), "
+# Planner settings for a transaction that only finds rows by key. Its statements are prepared
+# once per connection and PostgreSQL caches a generic plan: made while a collection is small,
+# that plan is a hash join over a sequential scan, kept as the table grows to millions of rows.
+# Without scans or hash and merge joins, the plans are index lookups whatever the table's size.
+KEY_LOOKUP_SETTINGS = (
+    "set_config('enable_seqscan', 'off', true), "
     "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
 )
+_ENTER_TENANT_FOR_KEY_LOOKUPS = text(f"{_ENTER_TENANT}, {KEY_LOOKUP_SETTINGS}")
 _ENTER_TENANT_STATEMENT = text(_ENTER_TENANT)
 KEY_LOOKUPS_PLANNED = "webhost.key_lookups_planned"
 
