@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.data.collections.records import all_records, define
@@ -134,3 +134,38 @@ def test_an_exhausted_sequence_gets_409_and_explicit_ids_still_work(
         explicit = client.post(f"/v1/collections/{name}/records", json={"id": 7})
         assert explicit.status_code == 201, explicit.text
         assert all_records(client, name) == [kept, {"id": 7}]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    number=st.one_of(
+        st.integers(-(10**40), 10**40),
+        st.floats(allow_nan=False, allow_infinity=False).filter(
+            lambda value: not (value.is_integer() and abs(value) > MAX_AUTO_ID)
+        ),
+    )
+)
+def test_a_number_key_comes_back_as_the_number_it_was(client: httpx.Client, number: float) -> None:
+    define(client, "numbers", "id")
+    created = client.post("/v1/collections/numbers/records", json={"id": number, "n": 1})
+    if created.status_code == 409:  # an earlier example took this number
+        return
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] == number
+    listed = client.get("/v1/collections/numbers/records", params={"id": f"eq.{number!r}"})
+    assert created.json() in listed.json()
+
+
+def test_a_whole_float_past_two_to_the_53_is_refused_as_a_key(client: httpx.Client) -> None:
+    define(client, "numbers", "id")
+    error = assert_clear_error(
+        client.post("/v1/collections/numbers/records", json={"id": 7.260524722864092e73}), 422
+    )
+    assert "integer" in error["message"]
+    # the record it would have been is nowhere, and the next write goes through at once
+    assert all_records(client, "numbers") == []
+    assert client.post("/v1/collections/numbers/records", json={"id": 10**30}).json() == {
+        "id": 10**30
+    }

@@ -230,3 +230,22 @@ def test_concurrent_pushes_each_get_their_own_answers(
     assert len(owners) == 1  # exactly one client owns the shared txid; the others are refused
     listed = client.get("/v1/collections/notes/records", params={"limit": 100}).json()
     assert len(listed) == 21
+
+
+def test_a_key_the_database_cannot_keep_exactly_is_refused_and_pushes_go_on(
+    client: httpx.Client,
+) -> None:
+    define(client, "things", "id")
+    answer = push(
+        client,
+        transaction(
+            mutation("things", "put", 7.260524722864092e73, {}),
+            mutation("things", "put", "good", {"n": 1}),
+        ),
+    )
+    refused, applied = results(answer)
+    assert refused["status"] == "rejected"
+    assert "2^53" in refused["error"]["message"]
+    assert applied["status"] == "applied"
+    (next_one,) = results(push(client, transaction(mutation("things", "put", "next", {}))))
+    assert next_one["status"] == "applied"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webhost.data.collections.dexie_schema import CollectionSchema
+from webhost.data.collections.limits import MAX_AUTO_ID
 from webhost.data.tenancy.scope import Tenant
 from webhost.db.admin import quote_ident
 from webhost.errors import InvalidInput, NotFound
@@ -82,6 +83,12 @@ class RecordTable:
             raise InvalidInput(f"{name} must be a string or a number")
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidInput(f"{name} must be a finite number")
+        if isinstance(value, float) and value.is_integer() and abs(value) > MAX_AUTO_ID:
+            # stored as the decimal it is written as, it would come back as another number
+            raise InvalidInput(
+                f"{name} {value!r} is a whole number past 2^53 written as a float, which a key "
+                "cannot keep exactly: send it as an integer, or as a string"
+            )
         return value
 
     def _integer_key(self, value: Any) -> int:

@@ -122,8 +122,11 @@ class RecordWriter:
         while raced:
             # another transaction created these keys first: merge into what it stored
             locked = await self._lock(driver, [m for m in mutations if _slot(m) in raced])
+            if missing := raced - locked.keys():
+                # a key the database keeps as another value would be taken for raced forever
+                raise RuntimeError(f"rows of {len(missing)} raced keys are not found by key")
             for slot in raced:
-                states[slot] = locked.get(slot) or RecordState()
+                states[slot] = locked[slot]
                 before[slot] = states[slot].copy()
             pending = [
                 self._merge(clock, item.mutation, states) if _slot(item.mutation) in raced else item
