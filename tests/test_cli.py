@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from tests.support.inspect import dataplane_pids, processes_using
 from tests.support.node import YjsNodeClient
 from tests.support.platform import UpProcess, wait_for_deployment
 from tests.support.polling import wait_until
-from tests.support.servers import free_port
+from tests.support.servers import fixed_port_range, free_port
 
 
 @contextmanager
@@ -41,7 +40,7 @@ def webhost_up(data_dir: Path, port: int, data_port: int, first_dedicated: int) 
 def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="whup-", dir="/tmp")) / "data"
     port, data_port = free_port(), free_port()
-    first_dedicated = random.randrange(30_000, 60_000, 10)
+    first_dedicated = fixed_port_range(10)  # kept across the restart
     control = f"http://127.0.0.1:{port}"
     with webhost_up(data_dir, port, data_port, first_dedicated) as banner:
         assert f"Dashboard            {control}" in banner or control in banner

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -23,13 +22,14 @@ import httpx
 
 from tests.support.database import create_fresh_database
 from tests.support.polling import wait_until
+from tests.support.servers import fixed_port_range
 from webhost.config import Settings
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components, Runtime
 
 
 def platform_settings(database: PostgresURL, data_dir: Path, **overrides: Any) -> Settings:
-    first_port = random.randrange(20_000, 60_000, 100)
+    first_port = fixed_port_range(100)
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "database_url": database.for_libpq(),
@@ -132,7 +132,7 @@ class UpProcess:
         self.data_dir = data_dir
         self.port = port
         self.data_port = data_port
-        self.dedicated_ports = first_dedicated or random.randrange(30_000, 60_000, 10)
+        self.dedicated_ports = first_dedicated or fixed_port_range(10)
         self.output = data_dir.parent / f"up-{port}-{next(self._runs)}.log"
         self.process: subprocess.Popen[bytes] | None = None
 

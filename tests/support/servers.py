@@ -7,9 +7,11 @@ to that loop; tests talk to it over the network like any client would.
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -97,3 +99,12 @@ class ServedApp:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise TimeoutError("server did not stop")
+
+
+def fixed_port_range(width: int) -> int:
+    """The first of ``width`` ports for servers that keep their port across restarts (dedicated
+    data planes), below the kernel's ephemeral range: a port from that range, freed by a kill,
+    can be taken at once by any outgoing connection, and the restarted server cannot bind."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    lowest = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32_768
+    return random.randrange(10_000, lowest - width, width)
