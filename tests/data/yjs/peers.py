@@ -87,9 +87,11 @@ class WirePeer:
         self.doc.apply_update(update)
         self.send(create_update_message(update))
 
-    def pump(self) -> WirePeer:
-        """Handle whatever the server has sent so far."""
-        while self.close_code is None:
+    def pump(self, *, for_at_most: float = 0.5) -> WirePeer:
+        """Handle what the server has sent so far, for a bounded time: against a writer that
+        never stops, frames keep arriving and an unbounded drain would never return."""
+        deadline = time.monotonic() + for_at_most
+        while self.close_code is None and time.monotonic() < deadline:
             try:
                 frame = self.socket.recv(timeout=0.02)
             except TimeoutError:
