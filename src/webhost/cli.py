@@ -192,6 +192,7 @@ def dataplane(
     import uvicorn
 
     from webhost.data.app import create_data_app
+    from webhost.data.fleet.options import FleetOptions
     from webhost.data.plane import DataPlane
     from webhost.data.sync.options import SyncOptions
     from webhost.data.yjs.room import RoomOptions
@@ -222,6 +223,7 @@ def dataplane(
         max_body_bytes=settings.max_body_bytes,
         yjs=RoomOptions.from_settings(settings),
         sync=SyncOptions.from_settings(settings),
+        fleet=FleetOptions.from_settings(settings),
     )
     try:
         # bound like the runtime's sockets, so accepted connections get TCP_NODELAY

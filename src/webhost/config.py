@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     sync_compaction_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often a data plane compacts old tombstones."
     )
+    fleet_maintenance_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often a data plane creates the coming weeks' position partitions and "
+        "drops those past the plan's retention.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written."
     )

@@ -19,6 +19,7 @@ from webhost.config import Settings
 from webhost.control.app import create_control_app
 from webhost.control.deployments import service as deployments
 from webhost.data.app import create_data_app
+from webhost.data.fleet.options import FleetOptions
 from webhost.data.plane import DataPlane
 from webhost.data.sync.options import SyncOptions
 from webhost.data.yjs.room import RoomOptions
@@ -102,6 +103,7 @@ class Runtime:
                 max_body_bytes=self.settings.max_body_bytes,
                 yjs=RoomOptions.from_settings(self.settings),
                 sync=SyncOptions.from_settings(self.settings),
+                fleet=FleetOptions.from_settings(self.settings),
             )
             self._serve(create_data_app(plane), sockets["data"])
         if "control" in sockets:

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
 from webhost.data.collections.catalogue_service import Catalogue
 from webhost.data.collections.writes import RecordWriter
+from webhost.data.fleet.maintenance import maintain_periodically
+from webhost.data.fleet.options import FleetOptions
 from webhost.data.sync.committer import PushCommitter
 from webhost.data.sync.compaction import compact_periodically
 from webhost.data.sync.feed import RevisionFeed, take_notes
@@ -60,6 +62,7 @@ class DataPlane:
         max_body_bytes: int = 1_048_576,
         yjs: RoomOptions | None = None,
         sync: SyncOptions | None = None,
+        fleet: FleetOptions | None = None,
         pool_size: int = 10,
     ) -> None:
         self.database_url = database_url
@@ -70,11 +73,13 @@ class DataPlane:
         self.catalogue = Catalogue()
         self.writer = RecordWriter()
         self.sync = sync or SyncOptions()
+        self.fleet = fleet or FleetOptions()
         self.feed = RevisionFeed()
         self.live = LiveHub(self, poll_seconds=self.sync.live_poll_seconds)
         self.pushes = PushCommitter(self)
         self._notices: asyncio.Task[None] | None = None
         self._compaction: asyncio.Task[None] | None = None
+        self._fleet_maintenance: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -93,9 +98,15 @@ class DataPlane:
             ),
             name="sync compaction",
         )
+        self._fleet_maintenance = asyncio.create_task(
+            maintain_periodically(
+                self.engine, self.only_tenant, self.fleet.maintenance_interval_seconds
+            ),
+            name="fleet maintenance",
+        )
 
     async def close(self) -> None:
-        for task in (self._notices, self._compaction):
+        for task in (self._notices, self._compaction, self._fleet_maintenance):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

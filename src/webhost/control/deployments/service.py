@@ -101,7 +101,12 @@ async def spec_of(session: AsyncSession, deployment: Deployment) -> DeploymentSp
         mode=deployment.mode,
         plan_slug=plan.slug,
         region=deployment.region,
-        limits=TenantLimits(yjs_document_max_bytes=plan.yjs_document_max_bytes),
+        limits=TenantLimits(
+            yjs_document_max_bytes=plan.yjs_document_max_bytes,
+            vehicle_limit=plan.vehicle_limit,
+            gps_points_per_second=plan.gps_points_per_second,
+            retention_days=plan.retention_days,
+        ),
     )
 
 

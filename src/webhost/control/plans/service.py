@@ -12,7 +12,12 @@ from webhost.control.providers.base import Provider
 from webhost.errors import InvalidInput, NotFound
 
 # plan fields the data planes enforce: a change is published to every active deployment
-ENFORCED_LIMITS = ("yjs_document_max_bytes",)
+ENFORCED_LIMITS = (
+    "yjs_document_max_bytes",
+    "vehicle_limit",
+    "gps_points_per_second",
+    "retention_days",
+)
 
 
 async def require_plan(session: AsyncSession, slug: str) -> Plan:

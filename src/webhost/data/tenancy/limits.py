@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TenantLimits:
-    """None means the data plane's default applies."""
+    """None means the data plane's default applies (for the fleet limits: no limit)."""
 
     yjs_document_max_bytes: int | None = None
+    vehicle_limit: int | None = None
+    gps_points_per_second: int | None = None
+    retention_days: int | None = None

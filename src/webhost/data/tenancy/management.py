@@ -142,12 +142,23 @@ async def register_tenant(
     limits = limits or TenantLimits()
     await connection.execute(
         text(
-            f"INSERT INTO {CATALOGUE_SCHEMA}.tenants (id, name, yjs_document_max_bytes) "
-            "VALUES (:id, :name, :document_max_bytes) "
+            f"INSERT INTO {CATALOGUE_SCHEMA}.tenants (id, name, yjs_document_max_bytes, "
+            "vehicle_limit, gps_points_per_second, retention_days) "
+            "VALUES (:id, :name, :document_max_bytes, :vehicles, :points, :retention) "
             "ON CONFLICT (id) DO UPDATE "
-            "SET yjs_document_max_bytes = EXCLUDED.yjs_document_max_bytes"
+            "SET yjs_document_max_bytes = EXCLUDED.yjs_document_max_bytes, "
+            "vehicle_limit = EXCLUDED.vehicle_limit, "
+            "gps_points_per_second = EXCLUDED.gps_points_per_second, "
+            "retention_days = EXCLUDED.retention_days"
         ),
-        {"id": tenant.id, "name": tenant.name, "document_max_bytes": limits.yjs_document_max_bytes},
+        {
+            "id": tenant.id,
+            "name": tenant.name,
+            "document_max_bytes": limits.yjs_document_max_bytes,
+            "vehicles": limits.vehicle_limit,
+            "points": limits.gps_points_per_second,
+            "retention": limits.retention_days,
+        },
     )
 
 

@@ -27,7 +27,8 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
         await connection.execute(
             text(
                 "SELECT t.id, t.name, t.status, k.secret_digest, k.revoked_at IS NOT NULL, "
-                "t.yjs_document_max_bytes "
+                "t.yjs_document_max_bytes, t.vehicle_limit, t.gps_points_per_second, "
+                "t.retention_days "
                 f"FROM {CATALOGUE_SCHEMA}.api_keys k "
                 f"JOIN {CATALOGUE_SCHEMA}.tenants t ON t.id = k.tenant_id "
                 "WHERE k.prefix = :prefix"
@@ -37,13 +38,13 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
     ).one_or_none()
     if row is None:
         return None
-    tenant_id, name, status, secret_digest, revoked, document_max_bytes = row
+    tenant_id, name, status, secret_digest, revoked, *limits = row
     return KeyRecord(
         tenant=Tenant(id=tenant_id, name=name),
         secret_digest=secret_digest,
         revoked=revoked,
         tenant_active=status == "active",
-        limits=TenantLimits(yjs_document_max_bytes=document_max_bytes),
+        limits=TenantLimits(*limits),
     )
 
 
@@ -69,3 +70,17 @@ async def revoked_prefixes(connection: AsyncConnection, prefixes: list[str]) -> 
         {"prefixes": prefixes},
     )
     return {row[0] for row in rows}
+
+
+async def registered_tenants_with_limits(
+    connection: AsyncConnection, *, only: uuid.UUID | None = None
+) -> list[tuple[Tenant, TenantLimits]]:
+    rows = await connection.execute(
+        text(
+            "SELECT id, name, yjs_document_max_bytes, vehicle_limit, gps_points_per_second, "
+            f"retention_days FROM {CATALOGUE_SCHEMA}.tenants "
+            "WHERE CAST(:only AS uuid) IS NULL OR id = :only ORDER BY name"
+        ),
+        {"only": only},
+    )
+    return [(Tenant(id=row[0], name=row[1]), TenantLimits(*row[2:])) for row in rows]
