@@ -35,7 +35,7 @@ from webhost.data.yjs.rooms import RoomRegistry
 from webhost.db import admin
 from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
-from webhost.errors import Unauthorized
+from webhost.errors import Forbidden, Unauthorized
 from webhost.security.api_keys import split_api_key
 from webhost.security.tokens import digest_matches
 
@@ -46,11 +46,13 @@ NOTICE_RETRY_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the tenant, the key prefix they authenticated with, their plan's limits."""
+    """Who is calling: the tenant, the key prefix they authenticated with, their plan's limits,
+    and the key's scope (``full``, or ``ingest`` for a device key)."""
 
     tenant: Tenant
     key_prefix: str
     limits: TenantLimits = field(default_factory=TenantLimits)
+    scope: str = "full"
 
 
 class DataPlane:
@@ -178,11 +180,16 @@ class DataPlane:
         task.add_done_callback(self._disconnects.discard)
 
     async def authenticate(
-        self, raw_key: str | None, connection: AsyncConnection | None = None
+        self,
+        raw_key: str | None,
+        connection: AsyncConnection | None = None,
+        *,
+        ingest: bool = False,
     ) -> Caller:
         """Resolve an API key to its tenant; every failure reads the same to the caller.
 
         A request passes its own connection, so the key lookup costs no second one from the pool.
+        A device key (scope ``ingest``) is accepted only where ``ingest`` says positions are sent.
         """
         if not raw_key:
             raise Unauthorized(
@@ -204,4 +211,8 @@ class DataPlane:
             or (self.only_tenant is not None and record.tenant.id != self.only_tenant)
         ):
             raise Unauthorized("invalid or revoked API key")
-        return Caller(tenant=record.tenant, key_prefix=prefix, limits=record.limits)
+        if record.scope != "full" and not ingest:
+            raise Forbidden("this is a device key: it may only send positions (/v1/fleet)")
+        return Caller(
+            tenant=record.tenant, key_prefix=prefix, limits=record.limits, scope=record.scope
+        )

@@ -40,6 +40,7 @@ CLOSE_SERVER_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_LARGE = 4413
 
 log = structlog.get_logger(__name__)
@@ -197,7 +198,7 @@ class DataPlaneWebSocketProtocol(WebSocketsSansIOProtocol):
 async def deny_handshake(websocket: WebSocket, status: int, close_code: int, reason: str) -> None:
     """Answer the handshake with an HTTP error when the server supports it, else close."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        code = "unauthorized" if status == 401 else "invalid_input"
+        code = {401: "unauthorized", 403: "forbidden"}.get(status, "invalid_input")
         response = JSONResponse(error_body(code, reason), status_code=status)
         await websocket.send_denial_response(response)
         return

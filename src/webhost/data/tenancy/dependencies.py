@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.plane import Caller, DataPlane
 from webhost.data.tenancy.scope import enter_tenant
-from webhost.errors import Unauthorized
+from webhost.errors import Forbidden, Unauthorized
 from webhost.http.credentials import socket_api_key
-from webhost.http.websocket import CLOSE_UNAUTHORIZED, deny_handshake
+from webhost.http.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, deny_handshake
 
 
 def get_plane(request: Request) -> DataPlane:
@@ -66,6 +66,20 @@ async def get_caller_released(
 CallerReleasedDep = Annotated[Caller, Depends(get_caller_released)]
 
 
+async def get_ingest_caller(
+    plane: PlaneDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+    connection: RequestConnectionDep,
+) -> Caller:
+    """A caller that may send positions: any key of the tenant, device keys included."""
+    return await plane.authenticate(
+        credentials.credentials if credentials else None, connection, ingest=True
+    )
+
+
+IngestCallerDep = Annotated[Caller, Depends(get_ingest_caller)]
+
+
 async def get_tenant_connection(
     caller: CallerDep, connection: RequestConnectionDep
 ) -> AsyncConnection:
@@ -77,14 +91,18 @@ async def get_tenant_connection(
 TenantConnectionDep = Annotated[AsyncConnection, Depends(get_tenant_connection)]
 
 
-async def authenticate_socket(websocket: WebSocket) -> Caller | None:
-    """The caller of a WebSocket handshake; None once a refusal (401) has been answered."""
+async def authenticate_socket(websocket: WebSocket, *, ingest: bool = False) -> Caller | None:
+    """The caller of a WebSocket handshake; None once a refusal (401, or 403 for a device key
+    where ``ingest`` does not allow one) has been answered."""
     plane: DataPlane = websocket.app.state.plane
     raw_key = socket_api_key(
         websocket.query_params.get("token"), websocket.headers.get("authorization")
     )
     try:
-        return await plane.authenticate(raw_key)
+        return await plane.authenticate(raw_key, ingest=ingest)
     except Unauthorized as exc:
         await deny_handshake(websocket, 401, CLOSE_UNAUTHORIZED, exc.message)
+        return None
+    except Forbidden as exc:
+        await deny_handshake(websocket, 403, CLOSE_FORBIDDEN, exc.message)
         return None

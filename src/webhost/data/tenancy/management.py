@@ -170,16 +170,21 @@ async def unregister_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -
 
 
 async def publish_key(
-    connection: AsyncConnection, tenant_id: uuid.UUID, prefix: str, secret_digest: str
+    connection: AsyncConnection,
+    tenant_id: uuid.UUID,
+    prefix: str,
+    secret_digest: str,
+    scope: str = "full",
 ) -> None:
+    """``scope``: ``full``, or ``ingest`` for a device key that may only send positions."""
     await connection.execute(
         text(
-            f"INSERT INTO {CATALOGUE_SCHEMA}.api_keys (prefix, tenant_id, secret_digest) "
-            "VALUES (:prefix, :tenant_id, :digest) "
+            f"INSERT INTO {CATALOGUE_SCHEMA}.api_keys (prefix, tenant_id, secret_digest, scope) "
+            "VALUES (:prefix, :tenant_id, :digest, :scope) "
             "ON CONFLICT (prefix) DO UPDATE SET secret_digest = EXCLUDED.secret_digest, "
-            "tenant_id = EXCLUDED.tenant_id"
+            "tenant_id = EXCLUDED.tenant_id, scope = EXCLUDED.scope"
         ),
-        {"prefix": prefix, "tenant_id": tenant_id, "digest": secret_digest},
+        {"prefix": prefix, "tenant_id": tenant_id, "digest": secret_digest, "scope": scope},
     )
 
 

@@ -20,6 +20,7 @@ class KeyRecord:
     revoked: bool
     tenant_active: bool
     limits: TenantLimits
+    scope: str = "full"
 
 
 async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None:
@@ -27,6 +28,7 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
         await connection.execute(
             text(
                 "SELECT t.id, t.name, t.status, k.secret_digest, k.revoked_at IS NOT NULL, "
+                "k.scope, "
                 "t.yjs_document_max_bytes, t.vehicle_limit, t.gps_points_per_second, "
                 "t.retention_days "
                 f"FROM {CATALOGUE_SCHEMA}.api_keys k "
@@ -38,13 +40,14 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
     ).one_or_none()
     if row is None:
         return None
-    tenant_id, name, status, secret_digest, revoked, *limits = row
+    tenant_id, name, status, secret_digest, revoked, scope, *limits = row
     return KeyRecord(
         tenant=Tenant(id=tenant_id, name=name),
         secret_digest=secret_digest,
         revoked=revoked,
         tenant_active=status == "active",
         limits=TenantLimits(*limits),
+        scope=scope,
     )
 
 

@@ -1,7 +1,10 @@
-"""fleet limits of each tenant's plan, and the schema PostGIS lives in when it is available
+"""fleet limits of each tenant's plan, device keys, and the schema PostGIS lives in
 
 Revision ID: 0003
 Revises: 0002
+
+A device key (scope ``ingest``) may only send positions: it is the credential pasted into
+tracker apps, which can be given nothing but a URL.
 
 PostGIS goes into its own schema, which every tenant may use but nobody may create in: tenants
 reach it by qualified names, their search path stays their own schema. Creating an extension
@@ -28,6 +31,8 @@ def upgrade() -> None:
             ADD COLUMN vehicle_limit integer CHECK (vehicle_limit >= 0),
             ADD COLUMN gps_points_per_second integer CHECK (gps_points_per_second > 0),
             ADD COLUMN retention_days integer CHECK (retention_days > 0);
+        ALTER TABLE webhost_dataplane.api_keys ADD COLUMN scope text NOT NULL DEFAULT 'full'
+            CHECK (scope IN ('full', 'ingest'));
         CREATE SCHEMA IF NOT EXISTS webhost_gis;
         GRANT USAGE ON SCHEMA webhost_gis TO PUBLIC;
         DO $$
@@ -48,5 +53,6 @@ def downgrade() -> None:
         """
         ALTER TABLE webhost_dataplane.tenants DROP COLUMN vehicle_limit,
             DROP COLUMN gps_points_per_second, DROP COLUMN retention_days;
+        ALTER TABLE webhost_dataplane.api_keys DROP COLUMN scope;
         """
     )
