@@ -54,7 +54,8 @@ async def maintain_tenant(
             await connection.execute(
                 text(
                     "DELETE FROM fleet_events WHERE id IN (SELECT id FROM fleet_events "
-                    "WHERE event_time < :now - make_interval(days => :days) LIMIT 10000)"
+                    "WHERE event_time < CAST(:now AS timestamptz) - make_interval(days => :days) "
+                    "LIMIT 10000)"
                 ),
                 {"now": now, "days": limits.retention_days},
             )
