@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         description="How often a data plane creates the coming weeks' position partitions and "
         "drops those past the plan's retention.",
     )
+    fleet_webhook_allow_private_networks: bool = Field(
+        default=False,
+        description="Fleet webhooks may be delivered to loopback and private addresses "
+        "(for receivers on the same machine or network).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written."
     )

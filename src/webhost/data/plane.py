@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
 from webhost.data.collections.catalogue_service import Catalogue
 from webhost.data.collections.writes import RecordWriter
+from webhost.data.fleet.live import FleetHub
 from webhost.data.fleet.maintenance import maintain_periodically
 from webhost.data.fleet.options import FleetOptions
+from webhost.data.fleet.webhook_delivery import WebhookDispatcher
 from webhost.data.sync.committer import PushCommitter
 from webhost.data.sync.compaction import compact_periodically
 from webhost.data.sync.feed import RevisionFeed, take_notes
@@ -42,6 +44,7 @@ from webhost.security.tokens import digest_matches
 log = structlog.get_logger(__name__)
 
 NOTICE_RETRY_SECONDS = 2.0
+_AFTER_COMMIT = "webhost.after_commit"
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,15 @@ class DataPlane:
         self.writer = RecordWriter()
         self.sync = sync or SyncOptions()
         self.fleet = fleet or FleetOptions()
+        self.fleet_hub = FleetHub()
+        self.webhooks = WebhookDispatcher(self.engine, only_tenant, self.fleet)
         self.feed = RevisionFeed()
         self.live = LiveHub(self, poll_seconds=self.sync.live_poll_seconds)
         self.pushes = PushCommitter(self)
         self._notices: asyncio.Task[None] | None = None
         self._compaction: asyncio.Task[None] | None = None
         self._fleet_maintenance: asyncio.Task[None] | None = None
+        self._webhook_delivery: asyncio.Task[None] | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -106,9 +112,15 @@ class DataPlane:
             ),
             name="fleet maintenance",
         )
+        self._webhook_delivery = asyncio.create_task(self.webhooks.run(), name="fleet webhooks")
 
     async def close(self) -> None:
-        for task in (self._notices, self._compaction, self._fleet_maintenance):
+        for task in (
+            self._notices,
+            self._compaction,
+            self._fleet_maintenance,
+            self._webhook_delivery,
+        ):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -124,12 +136,23 @@ class DataPlane:
         """A transaction (entered into ``tenant`` when given, see ``enter_tenant``) whose
         changes are announced to live followers once it has committed."""
         async with self.engine.begin() as connection:
-            take_notes(connection)  # left by a transaction that rolled back on this connection
+            # left by a transaction that rolled back on this connection
+            take_notes(connection)
+            connection.info.pop(_AFTER_COMMIT, None)
             if tenant is not None:
                 await enter_tenant(connection, tenant, key_lookups=key_lookups)
             yield connection
             notes = take_notes(connection)
+            callbacks: list[Callable[[], None]] = connection.info.pop(_AFTER_COMMIT, [])
         self.feed.announce(notes)
+        for callback in callbacks:
+            callback()
+
+    @staticmethod
+    def after_commit(connection: AsyncConnection, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the plane's transaction on ``connection`` has committed (never
+        when it rolls back): for news that must not get out before the data is durable."""
+        connection.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
     async def _follow_notices(self) -> None:
         """Close sockets of revoked keys at once, and drop cached schemas of changed collections.
@@ -147,7 +170,9 @@ class DataPlane:
                 # notices missed while nobody was listening
                 self.catalogue.cache.clear()
                 await self._disconnect_revoked(
-                    self.rooms.connected_key_prefixes() | self.live.connected_key_prefixes()
+                    self.rooms.connected_key_prefixes()
+                    | self.live.connected_key_prefixes()
+                    | self.fleet_hub.connected_key_prefixes()
                 )
                 await lost.wait()
                 log.warning("lost the directory notice listener; reconnecting")
@@ -171,10 +196,12 @@ class DataPlane:
             revoked = await repository.revoked_prefixes(connection, sorted(prefixes))
         for prefix in revoked:
             self.live.disconnect_key(prefix)
+            self.fleet_hub.disconnect_key(prefix)
             await self.rooms.disconnect_key(prefix)
 
     def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: object) -> None:
         self.live.disconnect_key(str(prefix))
+        self.fleet_hub.disconnect_key(str(prefix))
         task = asyncio.get_running_loop().create_task(self.rooms.disconnect_key(str(prefix)))
         self._disconnects.add(task)  # keep a reference until it is done
         task.add_done_callback(self._disconnects.discard)

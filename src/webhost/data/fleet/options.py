@@ -12,7 +12,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FleetOptions:
     maintenance_interval_seconds: float = 3600.0
+    # how often every tenant is visited for webhook retries that came due
+    webhook_poll_seconds: float = 15.0
+    # deliveries to loopback and private addresses (a laptop's own receiver, tests)
+    webhook_allow_private_networks: bool = False
+    webhook_disable_after_failures: int = 20
+    webhook_first_retry_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FleetOptions:
-        return cls(maintenance_interval_seconds=settings.fleet_maintenance_interval_seconds)
+        return cls(
+            maintenance_interval_seconds=settings.fleet_maintenance_interval_seconds,
+            webhook_allow_private_networks=settings.fleet_webhook_allow_private_networks,
+        )
