@@ -303,6 +303,48 @@ def plans(data_dir: DataDirOption = None) -> None:
     _run(settings, run)
 
 
+@app.command("simulate-fleet")
+def simulate_fleet(
+    url: Annotated[str, typer.Option(help="The data plane's API URL.")],
+    key: Annotated[
+        str, typer.Option(help="An API key (a device key works).", envvar="WEBHOST_KEY")
+    ],
+    vehicles: Annotated[int, typer.Option(min=1, max=100_000)] = 10,
+    rate: Annotated[
+        float, typer.Option(min=0, help="Points per second for the fleet; 0 = as fast as it goes.")
+    ] = 10.0,
+    points: Annotated[int, typer.Option(min=1, help="Points to send in all.")] = 1000,
+    protocol: Annotated[
+        str, typer.Option(help="osmand (one request a point) or batch.")
+    ] = "osmand",
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+    senders: Annotated[int, typer.Option(min=1, max=64, help="Concurrent batch senders.")] = 4,
+    seed: Annotated[int, typer.Option(help="Same seed, same tracks.")] = 1,
+) -> None:
+    """Drive simulated vehicles against a data plane's fleet endpoints."""
+    from webhost.simulator.console import run_with_progress
+    from webhost.simulator.run import Simulation
+
+    if protocol not in {"osmand", "batch"}:
+        errors.print("[red]error:[/red] --protocol is osmand or batch", highlight=False)
+        raise typer.Exit(2)
+    settings = _settings()
+    simulation = Simulation(
+        url=url,
+        key=key,
+        vehicles=vehicles,
+        rate=rate,
+        points=points,
+        protocol="osmand" if protocol == "osmand" else "batch",
+        batch_size=batch_size,
+        senders=senders,
+        seed=seed,
+    )
+    tally = _run(settings, lambda: run_with_progress(simulation, console))
+    if tally.failed_requests:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     with contextlib.suppress(BrokenPipeError):
         app()
