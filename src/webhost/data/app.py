@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from webhost.data.collections.endpoints import router as collections_router
 from webhost.data.fleet.live_endpoints import router as fleet_live_router
@@ -47,6 +48,17 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     )
     app.state.plane = plane
     app.add_middleware(BodySizeLimit, max_bytes=plane.max_body_bytes)
+    # apps in browsers call the plane from their own origins; an API key, never a cookie,
+    # authenticates, so any origin may call and no credentials are allowed
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After"],
+        allow_credentials=False,
+        max_age=86400,
+    )
     install_error_handlers(app)
     app.include_router(collections_router)
     app.include_router(sync_router)
