@@ -92,13 +92,13 @@ class Settings(BaseSettings):
         description="Fleet webhooks may be delivered to loopback and private addresses "
         "(for receivers on the same machine or network).",
     )
-    map_tile_url: str = Field(
-        default="",
+    map_tile_url: str | None = Field(
+        default=None,
         description="Map tiles of the dashboard's fleet page, e.g. "
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty draws a plain grid (offline).",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset draws a plain grid (offline).",
     )
-    map_tile_attribution: str = Field(
-        default="", description="Attribution shown with the map tiles (their licence asks)."
+    map_tile_attribution: str | None = Field(
+        default=None, description="Attribution shown with the map tiles (their licence asks)."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written."

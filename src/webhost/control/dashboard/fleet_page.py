@@ -59,8 +59,8 @@ async def fleet_page(
         {
             "account": account,
             "deployment": deployment,
-            "tile_url": settings.map_tile_url,
-            "tile_attribution": settings.map_tile_attribution,
+            "tile_url": settings.map_tile_url or "",
+            "tile_attribution": settings.map_tile_attribution or "",
         },
         headers={
             "Content-Security-Policy": fleet_page_policy(deployment.api_url, settings.map_tile_url)
