@@ -53,16 +53,15 @@ async def fleet_page(
     if deployment.api_url is None:
         raise Conflict("the deployment is not active yet: its fleet can be seen once it is")
     settings = platform.settings
+    tile_url = settings.map_tile_url or ""
     return render(
         request,
         "fleet.html",
         {
             "account": account,
             "deployment": deployment,
-            "tile_url": settings.map_tile_url or "",
+            "tile_url": tile_url,
             "tile_attribution": settings.map_tile_attribution or "",
         },
-        headers={
-            "Content-Security-Policy": fleet_page_policy(deployment.api_url, settings.map_tile_url)
-        },
+        headers={"Content-Security-Policy": fleet_page_policy(deployment.api_url, tile_url)},
     )
