@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from webhost.control.accounts.endpoints import router as accounts_router
 from webhost.control.dashboard.endpoints import router as dashboard_router
+from webhost.control.dashboard.key_endpoints import router as dashboard_keys_router
 from webhost.control.dashboard.rendering import STATIC_DIRECTORY
 from webhost.control.deployments.endpoints import router as deployments_router
 from webhost.control.keys.endpoints import router as keys_router
@@ -38,6 +39,7 @@ def create_control_app(platform: Platform) -> FastAPI:
         deployments_router,
         keys_router,
         dashboard_router,
+        dashboard_keys_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static")
