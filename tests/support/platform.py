@@ -123,13 +123,23 @@ class PlatformThread:
 
 
 class UpProcess:
-    """`webhost up` on the embedded PostgreSQL of ``data_dir``, in a session of its own (so a
-    test can kill its whole process group), its output in a log file beside the data dir."""
+    """`webhost up` on the embedded PostgreSQL of ``data_dir`` (or ``DATABASE_URL`` given in
+    ``environment``), in a session of its own (so a test can kill its whole process group), its
+    output in a log file beside the data dir."""
 
     _runs = itertools.count()
 
-    def __init__(self, data_dir: Path, port: int, data_port: int, first_dedicated: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        data_port: int,
+        first_dedicated: int = 0,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        """``environment`` adds variables (e.g. ``DATABASE_URL`` for a server of the test's)."""
         self.data_dir = data_dir
+        self.environment = environment or {}
         self.port = port
         self.data_port = data_port
         self.dedicated_ports = first_dedicated or fixed_port_range(10)
@@ -166,7 +176,8 @@ class UpProcess:
                 | {
                     "WEBHOST_DEDICATED_PORTS": f"{self.dedicated_ports}-{self.dedicated_ports + 9}",
                     "COLUMNS": "200",
-                },
+                }
+                | self.environment,
                 start_new_session=True,
             )
         process = self.process

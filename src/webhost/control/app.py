@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from webhost.control.accounts.endpoints import router as accounts_router
 from webhost.control.dashboard.endpoints import router as dashboard_router
 from webhost.control.dashboard.fleet_page import router as fleet_page_router
+from webhost.control.dashboard.key_endpoints import router as dashboard_keys_router
 from webhost.control.dashboard.rendering import STATIC_DIRECTORY
 from webhost.control.deployments.endpoints import router as deployments_router
 from webhost.control.keys.endpoints import router as keys_router
@@ -39,6 +40,7 @@ def create_control_app(platform: Platform) -> FastAPI:
         deployments_router,
         keys_router,
         dashboard_router,
+        dashboard_keys_router,
         fleet_page_router,
     ):
         app.include_router(router)

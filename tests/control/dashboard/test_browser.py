@@ -94,7 +94,57 @@ def test_signup_goes_live_and_a_key_is_created_without_reloading(
     assert page.evaluate("window.stillTheSamePage") is True, "htmx swaps, no form post"
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("#key-list").get_by_role("button", name="Revoke").click()
+    page.locator("#key-list tr", has_text="web app").get_by_role("button", name="Revoke").click()
     expect(page.locator("#key-list tr.revoked")).to_contain_text("web app")
+
+    assert problems == [], "the page logged errors (CSP violations included)"
+
+
+def test_the_tracker_url_comes_with_the_first_key_and_a_new_device_key_replaces_it(
+    gated_platform: PlatformThread, page: Page
+) -> None:
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+
+    page.goto(gated_platform.control_url + "/signup?plan=hobby")
+    page.get_by_label("Your name").fill("Mary Jackson")
+    page.get_by_label("Organization").fill("Wind Tunnels")
+    page.get_by_label("Email").fill(unique_email("tracker"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account and deploy").click()
+    page.wait_for_url(re.compile(r"/dashboard$"))
+    article_id = page.locator("article.deployment").get_attribute("id")
+    assert article_id is not None
+    release(gated_platform, article_id.removeprefix("deployment-"))
+    expect(page.locator(".deployment-status [data-status]")).to_have_text("active", timeout=60_000)
+    setup = page.locator(".phone-setup")
+    expect(setup).to_contain_text("once the organization has an API key")
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.get_by_label("Key name").fill("backend")
+    page.get_by_role("button", name="Create key").click()
+    tracker = page.locator("code[id^=osmand-url-]")
+    prefix = f"{gated_platform.data_url}/v1/fleet/osmand/"
+    expect(tracker).to_have_text(re.compile("^" + re.escape(prefix) + r"whs_live_\w+$"))
+    assert page.evaluate("window.stillTheSamePage") is True, "shown without reloading"
+    first_url = tracker.inner_text()
+
+    copy = page.locator("button[data-copy^='#osmand-url-']")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == first_url
+    setup.locator("summary").click()
+    expect(setup).to_contain_text("Device identifier")
+    expect(page.locator("#key-list")).to_contain_text("ingest (devices)")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="New device key").click()
+    expect(tracker).not_to_have_text(first_url)
+    expect(tracker).to_have_text(re.compile("^" + re.escape(prefix) + r"whs_live_\w+$"))
+    expect(page.locator("#key-list tr.revoked")).to_contain_text("Devices (OsmAnd)")
 
     assert problems == [], "the page logged errors (CSP violations included)"

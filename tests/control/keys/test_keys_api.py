@@ -24,15 +24,16 @@ def test_the_full_key_is_shown_once_and_stored_as_a_digest(signup: SignUp) -> No
     created = create_key(customer, "mobile app")
     assert created["key"].startswith(created["prefix"] + "_")
     listed = customer.client.get("/api/keys").json()
-    assert listed == [
-        {
-            "id": created["id"],
-            "name": "mobile app",
-            "prefix": created["prefix"],
-            "created_at": created["created_at"],
-            "revoked_at": None,
-        }
-    ]
+    assert listed[0] == {
+        "id": created["id"],
+        "name": "mobile app",
+        "prefix": created["prefix"],
+        "scope": "full",
+        "created_at": created["created_at"],
+        "revoked_at": None,
+    }
+    # the first key brings the organization's device key along
+    assert [(key["name"], key["scope"]) for key in listed[1:]] == [("Devices (OsmAnd)", "ingest")]
     assert created["key"] not in customer.client.get("/api/keys").text
 
 
@@ -119,4 +120,5 @@ def test_key_names_postgresql_cannot_store_get_422(signup: SignUp) -> None:
         assert "name: contains a NUL character (U+0000)" in error["message"]
 
     create()
-    assert [key["id"] for key in customer.client.get("/api/keys").json()] == [kept["id"]]
+    listed = customer.client.get("/api/keys").json()
+    assert [key["id"] for key in listed if key["scope"] == "full"] == [kept["id"]]

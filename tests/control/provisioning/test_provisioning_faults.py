@@ -91,7 +91,8 @@ def test_a_worker_killed_mid_step_is_recovered_without_duplicates(
         "WEBHOST_WORKER_HEARTBEAT_SECONDS": "0.5",
         "WEBHOST_STALLED_JOB_SECONDS": "3",
         "WEBHOST_LOG_LEVEL": "warning",
-        "PYTHONPATH": str(REPOSITORY),
+        # this checkout's webhost, even where the installed one is another checkout's
+        "PYTHONPATH": os.pathsep.join([str(REPOSITORY / "src"), str(REPOSITORY)]),
     }
     paused_worker = subprocess.Popen(
         [sys.executable, "-m", "webhost", "worker"],

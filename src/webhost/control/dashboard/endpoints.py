@@ -26,7 +26,6 @@ from webhost.control.dashboard.auth import (
 from webhost.control.dashboard.events import deployment_events
 from webhost.control.dashboard.rendering import (
     DashboardRoute,
-    is_htmx,
     problem_of,
     redirect,
     render,
@@ -38,8 +37,6 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
-from webhost.control.keys import service as keys
-from webhost.control.keys.schemas import KeyIn
 from webhost.errors import Unauthorized, WebHostError
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -171,10 +168,14 @@ async def one_time_login(token: str, request: Request, session: SessionDep) -> R
 
 @router.get("/dashboard")
 async def dashboard(
-    request: Request, account: BrowserAccountDep, session: SessionDep, organization_id: str = ""
+    request: Request,
+    account: BrowserAccountDep,
+    session: SessionDep,
+    platform: PlatformDep,
+    organization_id: str = "",
 ) -> Response:
     chosen = views.parse_organization_id(organization_id)
-    page = await views.organization_page(session, account, chosen)
+    page = await views.organization_page(session, platform, account, chosen)
     if page is None and account.is_operator:
         return redirect(request, "/operator")
     return render(request, "dashboard.html", {"account": account, "page": page})
@@ -182,9 +183,13 @@ async def dashboard(
 
 @router.get("/dashboard/deployments/{deployment_id}/status")
 async def deployment_status(
-    deployment_id: uuid.UUID, request: Request, account: BrowserAccountDep, session: SessionDep
+    deployment_id: uuid.UUID,
+    request: Request,
+    account: BrowserAccountDep,
+    session: SessionDep,
+    platform: PlatformDep,
 ) -> Response:
-    state = await views.deployment_state(session, account, deployment_id)
+    state = await views.deployment_state(session, platform, account, deployment_id)
     return render(request, STATUS_FRAGMENT, {"deployment": state})
 
 
@@ -197,7 +202,7 @@ async def deployment_status_events(
     platform: PlatformDep,
 ) -> StreamingResponse:
     """``text/event-stream`` of the status fragment, sent whenever the deployment changes."""
-    await views.deployment_state(session, account, deployment_id)
+    await views.deployment_state(session, platform, account, deployment_id)
     token = session_token(request)
     if token is None:
         raise LoginRequired
@@ -214,69 +219,6 @@ async def deployment_status_events(
         # proxies must pass events through as they come
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-
-@router.post("/dashboard/keys", dependencies=CsrfChecked)
-async def create_key(
-    request: Request,
-    account: BrowserAccountDep,
-    session: SessionDep,
-    platform: PlatformDep,
-    name: FormText = "",
-    organization_id: FormText = "",
-) -> Response:
-    """The full key is rendered in this response only; WebHost keeps just its digest."""
-    organization = await accounts.resolve_organization(
-        session, account, views.parse_organization_id(organization_id)
-    )
-    try:
-        body = KeyIn(name=name)
-        key, full_key = await keys.create_key(
-            session,
-            platform.provider,
-            organization=organization,
-            created_by=account,
-            name=body.name,
-        )
-    except (ValidationError, WebHostError) as error:
-        await session.rollback()
-        status_code, message, _ = problem_of(error)
-        if is_htmx(request):
-            return render(
-                request, "partials/form_error.html", {"message": message}, status_code=status_code
-            )
-        page = await views.organization_page(session, account, organization.id)
-        return render(
-            request,
-            "dashboard.html",
-            {"account": account, "page": page, "key_error": message},
-            status_code=status_code,
-        )
-    page = await views.organization_page(session, account, organization.id)
-    context = {"account": account, "page": page, "created": key, "full_key": full_key}
-    if is_htmx(request):
-        return render(request, "partials/key_created.html", context, status_code=201)
-    return render(request, "dashboard.html", context, status_code=201)
-
-
-@router.post("/dashboard/keys/{key_id}/revoke", dependencies=CsrfChecked)
-async def revoke_key(
-    key_id: uuid.UUID,
-    request: Request,
-    account: BrowserAccountDep,
-    session: SessionDep,
-    platform: PlatformDep,
-    organization_id: FormText = "",
-) -> Response:
-    organization = await accounts.resolve_organization(
-        session, account, views.parse_organization_id(organization_id)
-    )
-    key = await keys.revoke_key(
-        session, platform.provider, organization=organization, key_id=key_id
-    )
-    if is_htmx(request):
-        return render(request, "partials/key_row.html", {"key": key, "organization": organization})
-    return RedirectResponse(f"/dashboard?organization_id={organization.id}", status_code=303)
 
 
 @router.get("/operator")

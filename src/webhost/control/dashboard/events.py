@@ -71,6 +71,6 @@ async def _current_state(
     async with platform.sessions() as session:
         try:
             account = await accounts.authenticate_session(session, token)
-            return await deployment_state(session, account, deployment_id)
+            return await deployment_state(session, platform, account, deployment_id)
         except (Unauthorized, NotFound):
             return None

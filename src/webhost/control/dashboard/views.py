@@ -15,10 +15,12 @@ from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import DeploymentStatus
 from webhost.control.deployments.schemas import DeploymentOut
 from webhost.control.keys import service as keys
+from webhost.control.keys.device_keys import device_key_for_member
 from webhost.control.keys.models import ApiKey
 from webhost.control.plans import repository as plans_repository
 from webhost.control.plans.models import DeploymentMode, Plan
 from webhost.errors import BadRequest
+from webhost.platform import Platform
 
 FINAL_STATUSES = frozenset(
     {DeploymentStatus.ACTIVE, DeploymentStatus.FAILED, DeploymentStatus.DELETED}
@@ -69,9 +71,10 @@ def open_for_signup(plan: Plan) -> bool:
 
 
 async def organization_page(
-    session: AsyncSession, account: Account, organization_id: uuid.UUID | None
+    session: AsyncSession, platform: Platform, account: Account, organization_id: uuid.UUID | None
 ) -> OrganizationPage | None:
-    """The chosen organization (the first one by default); None when the account has none."""
+    """The chosen organization (the first one by default); None when the account has none.
+    Makes the organization's missing device key: callers commit."""
     organizations = await accounts.organizations_of(session, account)
     if organization_id is None and not organizations:
         return None
@@ -80,11 +83,14 @@ async def organization_page(
         if organization_id is None
         else await accounts.resolve_organization(session, account, organization_id)
     )
+    device_key = await device_key_for_member(
+        session, platform.provider, platform.secret_box, account, organization.id, create=True
+    )
     return OrganizationPage(
         organization=organization,
         organizations=organizations,
         deployments=[
-            await deployments.describe(session, deployment)
+            await deployments.describe(session, deployment, device_key=device_key)
             for deployment in await deployments.live_deployments(session, organization.id)
         ],
         keys=await keys.list_keys(session, organization),
@@ -92,10 +98,19 @@ async def organization_page(
 
 
 async def deployment_state(
-    session: AsyncSession, account: Account, deployment_id: uuid.UUID
+    session: AsyncSession, platform: Platform, account: Account, deployment_id: uuid.UUID
 ) -> DeploymentOut:
+    """Reads only (the event stream does not commit): no device key is made here."""
     deployment = await deployments.visible_deployment(session, account, deployment_id)
-    return await deployments.describe(session, deployment)
+    device_key = await device_key_for_member(
+        session,
+        platform.provider,
+        platform.secret_box,
+        account,
+        deployment.organization_id,
+        create=False,
+    )
+    return await deployments.describe(session, deployment, device_key=device_key)
 
 
 async def operator_page(session: AsyncSession) -> OperatorPage:

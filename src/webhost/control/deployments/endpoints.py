@@ -4,27 +4,46 @@ import uuid
 
 from fastapi import APIRouter
 
-from webhost.control.dependencies import AccountDep, OperatorDep, OrganizationDep, SessionDep
+from webhost.control.dependencies import (
+    AccountDep,
+    OperatorDep,
+    OrganizationDep,
+    PlatformDep,
+    SessionDep,
+)
 from webhost.control.deployments import repository, service
 from webhost.control.deployments.schemas import DeploymentOut
+from webhost.control.keys.device_keys import device_key_for_member
 
 router = APIRouter(prefix="/api", tags=["deployments"])
 
 
 @router.get("/deployments", response_model=list[DeploymentOut])
 async def list_deployments(
-    organization: OrganizationDep, session: SessionDep
+    account: AccountDep, organization: OrganizationDep, session: SessionDep, platform: PlatformDep
 ) -> list[DeploymentOut]:
+    device_key = await device_key_for_member(
+        session, platform.provider, platform.secret_box, account, organization.id, create=True
+    )
     found = await service.live_deployments(session, organization.id)
-    return [await service.describe(session, deployment) for deployment in found]
+    return [await service.describe(session, d, device_key=device_key) for d in found]
 
 
 @router.get("/deployments/{deployment_id}", response_model=DeploymentOut)
 async def get_deployment(
-    deployment_id: uuid.UUID, account: AccountDep, session: SessionDep
+    deployment_id: uuid.UUID, account: AccountDep, session: SessionDep, platform: PlatformDep
 ) -> DeploymentOut:
+    """`osmand_url` is shown to members of the deployment's organization only."""
     deployment = await service.visible_deployment(session, account, deployment_id)
-    return await service.describe(session, deployment)
+    device_key = await device_key_for_member(
+        session,
+        platform.provider,
+        platform.secret_box,
+        account,
+        deployment.organization_id,
+        create=True,
+    )
+    return await service.describe(session, deployment, device_key=device_key)
 
 
 @router.get("/admin/deployments", response_model=list[DeploymentOut], tags=["operator"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from webhost.control.deployments.models import DeploymentStatus
 from webhost.control.plans.models import DeploymentMode
@@ -29,6 +29,13 @@ class DeploymentOut(BaseModel):
     status: DeploymentStatus
     api_url: str | None
     sync_url: str | None
+    osmand_url: str | None = Field(
+        default=None,
+        description="The URL phones report positions to: paste it into the Traccar Client "
+        "app's Server URL field. It holds the organization's device key (scope `ingest`), so "
+        "only members see it; null until the deployment is active and the organization has an "
+        "API key.",
+    )
     error: str | None
     created_at: datetime
     activated_at: datetime | None

@@ -19,6 +19,8 @@ from webhost.errors import NotFound
 from webhost.jobs import enqueue
 
 PROVISIONING_QUEUE = "provisioning"
+# where the data plane takes OsmAnd position reports (the Traccar Client app's protocol)
+OSMAND_PATH = "/v1/fleet/osmand/"
 
 
 async def create_deployment(
@@ -73,8 +75,12 @@ async def visible_deployment(
     return deployment
 
 
-async def describe(session: AsyncSession, deployment: Deployment) -> DeploymentOut:
+async def describe(
+    session: AsyncSession, deployment: Deployment, *, device_key: str | None = None
+) -> DeploymentOut:
+    """``device_key``: the organization's device key in full, given only for its members."""
     steps = await repository.steps_of(session, deployment.id)
+    active = deployment.status == DeploymentStatus.ACTIVE
     return DeploymentOut(
         id=deployment.id,
         organization_id=deployment.organization_id,
@@ -83,13 +89,23 @@ async def describe(session: AsyncSession, deployment: Deployment) -> DeploymentO
         provider=deployment.provider,
         region=deployment.region,
         status=deployment.status,
-        api_url=deployment.api_url if deployment.status == DeploymentStatus.ACTIVE else None,
-        sync_url=deployment.sync_url if deployment.status == DeploymentStatus.ACTIVE else None,
+        api_url=deployment.api_url if active else None,
+        sync_url=deployment.sync_url if active else None,
+        osmand_url=(
+            osmand_url(deployment.api_url, device_key)
+            if active and deployment.api_url and device_key
+            else None
+        ),
         error=deployment.error,
         created_at=deployment.created_at,
         activated_at=deployment.activated_at,
         steps=[StepOut.model_validate(step) for step in steps],
     )
+
+
+def osmand_url(data_url: str, device_key: str) -> str:
+    """What goes into the Traccar Client app's "Server URL" field."""
+    return data_url.rstrip("/") + OSMAND_PATH + device_key
 
 
 async def spec_of(session: AsyncSession, deployment: Deployment) -> DeploymentSpec:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from webhost.control.keys.models import KeyScope
 from webhost.validation import StorableText
 
 
@@ -20,6 +21,10 @@ class KeyOut(BaseModel):
     id: uuid.UUID
     name: str
     prefix: str
+    scope: KeyScope = Field(
+        description="`full`: every data-plane API. `ingest`: the organization's device key, "
+        "which may only send positions (it is the key in the deployments' `osmand_url`)."
+    )
     created_at: datetime
     revoked_at: datetime | None
 

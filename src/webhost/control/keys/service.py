@@ -7,19 +7,16 @@ is never missed by a deployment that becomes active at the same moment.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts.models import Account, Organization
-from webhost.control.deployments import repository as deployments_repository
-from webhost.control.deployments import service as deployments
-from webhost.control.deployments.models import Deployment, DeploymentStatus
-from webhost.control.keys import repository
-from webhost.control.keys.models import ApiKey
+from webhost.control.keys import device_keys, publishing, repository
+from webhost.control.keys.models import ApiKey, KeyScope
 from webhost.control.providers.base import Provider
 from webhost.errors import Conflict, NotFound
 from webhost.security.api_keys import generate_api_key
+from webhost.security.secret_box import SecretBox
 
 MAX_ACTIVE_KEYS = 50
 
@@ -27,12 +24,16 @@ MAX_ACTIVE_KEYS = 50
 async def create_key(
     session: AsyncSession,
     provider: Provider,
+    box: SecretBox,
     *,
     organization: Organization,
     created_by: Account,
     name: str,
 ) -> tuple[ApiKey, str]:
-    if len(await repository.active_for_organization(session, organization.id)) >= MAX_ACTIVE_KEYS:
+    """A full key; the organization's first one brings its device key along."""
+    await repository.lock_organization(session, organization.id)
+    active = await repository.active_for_organization(session, organization.id, KeyScope.FULL)
+    if len(active) >= MAX_ACTIVE_KEYS:
         raise Conflict(f"an organization can hold {MAX_ACTIVE_KEYS} active keys; revoke one first")
     new_key = generate_api_key()
     key = await repository.add(
@@ -43,12 +44,13 @@ async def create_key(
             name=name,
             prefix=new_key.prefix,
             secret_digest=new_key.secret_digest,
+            scope=KeyScope.FULL,
         ),
     )
-    for deployment in await _locked_live_deployments(session, organization.id):
-        if deployment.status == DeploymentStatus.ACTIVE:
-            spec = await deployments.spec_of(session, deployment)
-            await provider.publish_key(spec, key.prefix, key.secret_digest)
+    await publishing.publish(session, provider, key)
+    await device_keys.ensure_device_key(
+        session, provider, box, organization.id, created_by_id=created_by.id
+    )
     return key, new_key.full_key
 
 
@@ -59,25 +61,9 @@ async def list_keys(session: AsyncSession, organization: Organization) -> list[A
 async def revoke_key(
     session: AsyncSession, provider: Provider, *, organization: Organization, key_id: uuid.UUID
 ) -> ApiKey:
+    """Any key, the device key included (a new one is made the next time one is asked for)."""
     key = await repository.lock(session, key_id)
     if key is None or key.organization_id != organization.id:
         raise NotFound(f"key {key_id} not found")
-    if key.revoked_at is not None:
-        return key
-    for deployment in await _locked_live_deployments(session, organization.id):
-        if deployment.status == DeploymentStatus.ACTIVE:
-            spec = await deployments.spec_of(session, deployment)
-            await provider.revoke_key(spec, key.prefix)
-    key.revoked_at = datetime.now(UTC)
+    await publishing.revoke(session, provider, key)
     return key
-
-
-async def _locked_live_deployments(
-    session: AsyncSession, organization_id: uuid.UUID
-) -> list[Deployment]:
-    locked: list[Deployment] = []
-    for deployment in await deployments.live_deployments(session, organization_id):
-        row = await deployments_repository.lock(session, deployment.id)
-        if row is not None:
-            locked.append(row)
-    return locked

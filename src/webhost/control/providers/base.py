@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from webhost.control.keys.models import KeyScope
 from webhost.control.plans.models import DeploymentMode
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import Tenant
@@ -90,9 +91,13 @@ class Provider(ABC):
 
     @abstractmethod
     async def publish_key(
-        self, deployment: DeploymentSpec, prefix: str, secret_digest: str
+        self,
+        deployment: DeploymentSpec,
+        prefix: str,
+        secret_digest: str,
+        scope: KeyScope = KeyScope.FULL,
     ) -> None:
-        """Make a key valid on the deployment's data plane (idempotent)."""
+        """Make a key valid on the deployment's data plane with its scope (idempotent)."""
 
     @abstractmethod
     async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:

@@ -117,7 +117,7 @@ async def activate(
         if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
             return
         for key in await keys_repository.active_for_organization(session, spec.organization_id):
-            await platform.provider.publish_key(spec, key.prefix, key.secret_digest)
+            await platform.provider.publish_key(spec, key.prefix, key.secret_digest, key.scope)
         deployment.status = DeploymentStatus.ACTIVE
         deployment.api_url = endpoints.api_url
         deployment.sync_url = endpoints.sync_url

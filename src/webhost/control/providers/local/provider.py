@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from webhost.control.keys.models import KeyScope
 from webhost.control.plans.models import DeploymentMode
 from webhost.control.providers.base import DeploymentSpec, Endpoints, Provider, ProvisioningStep
 from webhost.control.providers.local import steps
@@ -75,10 +76,16 @@ class LocalProvider(Provider):
         return Endpoints(api_url=base, sync_url="ws" + base.removeprefix("http"))
 
     async def publish_key(
-        self, deployment: DeploymentSpec, prefix: str, secret_digest: str
+        self,
+        deployment: DeploymentSpec,
+        prefix: str,
+        secret_digest: str,
+        scope: KeyScope = KeyScope.FULL,
     ) -> None:
         async with self.transaction(self.database_for(deployment)) as connection:
-            await management.publish_key(connection, deployment.id, prefix, secret_digest)
+            await management.publish_key(
+                connection, deployment.id, prefix, secret_digest, scope.value
+            )
 
     async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:
         async with self.transaction(self.database_for(deployment)) as connection:
