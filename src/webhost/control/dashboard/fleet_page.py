@@ -49,7 +49,7 @@ async def fleet_page(
     session: SessionDep,
     platform: PlatformDep,
 ) -> Response:
-    deployment = await views.deployment_state(session, account, deployment_id)
+    deployment = await views.deployment_state(session, platform, account, deployment_id)
     if deployment.api_url is None:
         raise Conflict("the deployment is not active yet: its fleet can be seen once it is")
     settings = platform.settings
