@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="How often a data plane creates the coming weeks' position partitions and "
         "drops those past the plan's retention.",
     )
+    fleet_max_batch_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Largest batch of positions (POST /v1/fleet/positions body, position stream "
+        "frame); larger: 413, or close code 4413 on the stream.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written."
     )
