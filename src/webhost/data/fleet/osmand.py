@@ -89,7 +89,7 @@ def parameter_time(value: str) -> datetime:
         return from_epoch(int(text))
     if _DECIMAL.fullmatch(text):
         return from_epoch(float(text))
-    if "T" in text or "t" in text:
+    if "T" in text:
         return parse_time_text(text, assume_utc=True)
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 from webhost.errors import TooManyRequests
 
+# a debt paid back to the last point is paid, whatever float arithmetic left of it
+_ROUNDING = 1e-6
+
 
 @dataclass(slots=True)
 class _Bucket:
@@ -44,7 +47,7 @@ class PointRate:
             refill = max(0.0, now - bucket.at) * per_second
             bucket.tokens = min(float(per_second), bucket.tokens + refill)
             bucket.at = now
-        if bucket.tokens < 0:
+        if bucket.tokens < -_ROUNDING:
             wait = math.ceil(-bucket.tokens / per_second)
             raise TooManyRequests(
                 f"the plan allows {per_second} GPS points per second; this tenant sent more "

@@ -14,7 +14,7 @@ from webhost.data.fleet.vehicles_repository import Vehicle
 from webhost.errors import InvalidInput
 from webhost.validation import MAX_JSON_DEPTH, StorableText, check_json
 
-MAX_METADATA_BYTES = 64 * 1024
+MAX_METADATA_BYTES = 16 * 1024
 
 
 def _identifier(value: str) -> str:
@@ -55,7 +55,7 @@ VehicleType = Annotated[StorableText, StringConstraints(min_length=1, max_length
 Status = Literal["active", "inactive", "maintenance"]
 SpeedLimit = Annotated[
     float,
-    Field(gt=0, le=MAX_SPEED_KMH, allow_inf_nan=False, description="Speed limit in km/h."),
+    Field(ge=1, le=MAX_SPEED_KMH, allow_inf_nan=False, description="Speed limit in km/h."),
 ]
 Metadata = Annotated[
     dict[str, Any],
