@@ -126,7 +126,7 @@ class PositionIngest:
         valid: list[tuple[int, Position]],
         weeks: set[date],
     ) -> tuple[int, list[Rejection]]:
-        async with self._plane.transaction(caller.tenant, key_lookups=True) as connection:
+        async with self._plane.transaction(caller.tenant) as connection:
             missing = self.weeks.missing(caller.tenant.name, weeks)
             if missing:
                 await partitions.ensure_partitions(connection, missing)
