@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.data.fleet.tracking import positions, recent, send, track
-from tests.support.bad_input import assert_clear_error
+from tests.support.bad_input import OVER_HTTP, assert_clear_error, json_values
 from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant
 from tests.support.servers import ServedApp
@@ -279,3 +281,44 @@ def test_past_the_point_rate_a_tracker_is_told_when_to_come_back(
     error = assert_clear_error(refused, 429)
     assert error["code"] == "rate_limited"
     assert 1 <= int(refused.headers["Retry-After"]) <= 19
+
+
+PARAMETER_NAMES = ["id", "lat", "lon", "timestamp", "speed", "bearing", "batt", "location", "hdop"]
+
+
+@OVER_HTTP
+@given(
+    parameters=st.dictionaries(
+        st.sampled_from(PARAMETER_NAMES) | st.text(max_size=8),
+        st.text(max_size=24) | st.floats().map(str) | st.integers().map(str),
+        max_size=8,
+    ),
+    as_form=st.booleans(),
+)
+def test_generated_parameters_are_stored_or_refused_never_failed(
+    data_server: ServedApp, tenant: ProvisionedTenant, parameters: dict[str, str], as_form: bool
+) -> None:
+    url = f"{data_server.url}/v1/fleet/osmand/{tenant.api_key}"
+    response = httpx.post(url, data=parameters) if as_form else httpx.get(url, params=parameters)
+    if response.status_code != 200:
+        assert_clear_error(response)
+
+
+@OVER_HTTP
+@given(
+    change=st.tuples(
+        st.sampled_from(["timestamp", "coords", "battery", "extras", "activity", "odometer"]),
+        json_values(max_leaves=4) | st.floats(),
+    )
+)
+def test_generated_json_is_stored_or_refused_never_failed(
+    data_server: ServedApp, tenant: ProvisionedTenant, change: tuple[str, Any]
+) -> None:
+    body = traccar_client_json("generated", **dict([change]))
+    response = httpx.post(
+        f"{data_server.url}/v1/fleet/osmand/{tenant.api_key}",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
+    if response.status_code != 200:
+        assert_clear_error(response)

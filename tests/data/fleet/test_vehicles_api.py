@@ -123,6 +123,11 @@ def test_bad_vehicles_are_refused_with_422(client: httpx.Client) -> None:
     create(client, "ok")
     for patch in [{"identifier": "new"}, {"name": None}, {"metadata": {"a": "\x00"}}]:
         assert_clear_error(client.patch("/v1/fleet/vehicles/ok", json=patch), 422)
+    for body in [
+        {"identifier": "nan", "metadata": {"x": float("nan")}},
+        {"speed_limit_kmh": 1e999},
+    ]:
+        assert_clear_error(post_json(client, "/v1/fleet/vehicles", body), 422)
     assert_clear_error(client.get("/v1/fleet/vehicles/a%00b"), 422)
     for params in [{"limit": 0}, {"limit": 1001}, {"offset": -1}, {"status": "x"}]:
         assert_clear_error(client.get("/v1/fleet/vehicles", params=params), 422)

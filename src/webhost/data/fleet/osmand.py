@@ -145,10 +145,9 @@ def _json_attributes(location: dict[str, Any], battery: dict[str, Any]) -> dict[
     attributes: dict[str, Any] = {}
     extras = _object(location, "extras", "location.extras", required=False)
     for key, value in extras.items():
-        if isinstance(value, str | int | float | bool) and not (
-            key == "alarm" and "alarm" in location
-        ):
+        if isinstance(value, str | int | float | bool):
             attributes[key] = value
+    # the location's own readings come after its extras, so they win a clash of names
     for key, name, kind in (
         ("event", "event", str),
         ("is_moving", "motion", bool),
