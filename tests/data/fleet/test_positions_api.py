@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -277,3 +279,28 @@ def test_one_tenants_positions_and_vehicles_are_invisible_to_another(
 def test_a_request_without_a_key_is_refused(data_server: ServedApp) -> None:
     response = httpx.post(f"{data_server.url}/v1/fleet/positions", json=[point()])
     assert_clear_error(response, 401)
+
+
+def test_concurrent_batches_never_pass_the_vehicle_limit_together(
+    data_server: ServedApp, limited_tenant: Callable[..., ProvisionedTenant]
+) -> None:
+    tenant = limited_tenant(vehicle_limit=5)
+    moment = recent(2)
+
+    def batch(number: int) -> dict[str, Any]:
+        points = [point(f"v{number}-{n}", moment) for n in range(3)] + [point("same", moment)]
+        with api_client(data_server.url, tenant.api_key) as client:
+            return send(client, points)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(batch, range(8)))
+    with api_client(data_server.url, tenant.api_key) as client:
+        vehicles = {vehicle["identifier"] for vehicle in client.get("/v1/fleet/vehicles").json()}
+    assert len(vehicles) == 5
+    stored = sum(answer["accepted"] for answer in answers)
+    assert stored == len(vehicles)  # one point each; "same" sent again is a duplicate
+    refused = [r for answer in answers for r in answer["rejected"]]
+    assert {r["code"] for r in refused} == {"vehicle_limit_reached"}
+    assert not {r["vehicle"] for r in refused} & vehicles
+    duplicates = sum(answer["duplicates"] for answer in answers)
+    assert stored + duplicates + len(refused) == 8 * 4
