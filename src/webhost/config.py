@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     map_tile_attribution: str | None = Field(
         default=None, description="Attribution shown with the map tiles (their licence asks)."
     )
+    fleet_max_batch_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Largest batch of positions (POST /v1/fleet/positions body, position stream "
+        "frame); larger: 413, or close code 4413 on the stream.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written."
     )

@@ -51,6 +51,12 @@ class Forbidden(WebHostError):
     code = "forbidden"
 
 
+class VehicleLimitReached(Forbidden):
+    """The tenant's plan allows no more vehicles."""
+
+    code = "vehicle_limit_reached"
+
+
 class NotFound(WebHostError):
     status_code = 404
     code = "not_found"
@@ -65,6 +71,13 @@ class IdsExhausted(Conflict):
     """An auto-increment collection has handed out its last id."""
 
     code = "ids_exhausted"
+
+
+class PayloadTooLarge(WebHostError):
+    """A request carries more items than one request may (bytes are the body limit's job)."""
+
+    status_code = 413
+    code = "payload_too_large"
 
 
 class RetryLater(WebHostError):

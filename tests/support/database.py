@@ -122,14 +122,17 @@ def provision_tenant(
     return ProvisionedTenant(tenant=tenant, api_key=key.full_key, key_prefix=key.prefix)
 
 
-def add_key(database: PostgresURL, tenant: Tenant) -> tuple[str, str]:
+def add_key(database: PostgresURL, tenant: Tenant, *, scope: str = "full") -> tuple[str, str]:
+    """A new key of the tenant (``scope="ingest"``: a device key); returns (key, prefix)."""
     key = generate_api_key()
 
     async def publish() -> None:
         engine = create_engine(database, pool_size=1)
         try:
             async with engine.begin() as connection:
-                await management.publish_key(connection, tenant.id, key.prefix, key.secret_digest)
+                await management.publish_key(
+                    connection, tenant.id, key.prefix, key.secret_digest, scope=scope
+                )
         finally:
             await engine.dispose()
 

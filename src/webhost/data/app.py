@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from webhost.data.collections.endpoints import router as collections_router
+from webhost.data.fleet.ingest_endpoints import router as fleet_ingest_router
 from webhost.data.fleet.live_endpoints import router as fleet_live_router
+from webhost.data.fleet.vehicle_endpoints import router as fleet_vehicles_router
 from webhost.data.fleet.webhook_endpoints import router as fleet_webhooks_router
 from webhost.data.plane import DataPlane
 from webhost.data.sync.endpoints import router as sync_router
@@ -22,7 +24,10 @@ DESCRIPTION = """\
 Per-tenant backend. Authenticate with an API key: `Authorization: Bearer whs_live_...`
 (or `?token=` on WebSockets). Collections are defined with Dexie schema strings; Yjs documents
 sync over the standard y-websocket protocol at `/yjs/{document}`; records sync offline-first through
-`/v1/sync` (push, pull, and a live WebSocket), described in docs/sync-protocol.md.
+`/v1/sync` (push, pull, and a live WebSocket), described in docs/sync-protocol.md. Fleet
+tracking: vehicles at `/v1/fleet/vehicles`; positions in batches (`/v1/fleet/positions`), over a
+WebSocket (`/v1/fleet/stream`) or from OsmAnd / Traccar Client apps (`/v1/fleet/osmand`), with
+device keys as well as full ones.
 """
 
 
@@ -47,7 +52,11 @@ def create_data_app(plane: DataPlane) -> FastAPI:
         redoc_url=None,
     )
     app.state.plane = plane
-    app.add_middleware(BodySizeLimit, max_bytes=plane.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=plane.max_body_bytes,
+        path_limits={"/v1/fleet/positions": plane.fleet.max_batch_bytes},
+    )
     # apps in browsers call the plane from their own origins; an API key, never a cookie,
     # authenticates, so any origin may call and no credentials are allowed
     app.add_middleware(
@@ -65,6 +74,8 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(yjs_router)
     app.include_router(fleet_live_router)
     app.include_router(fleet_webhooks_router)
+    app.include_router(fleet_vehicles_router)
+    app.include_router(fleet_ingest_router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

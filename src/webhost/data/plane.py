@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
 from webhost.data.collections.catalogue_service import Catalogue
 from webhost.data.collections.writes import RecordWriter
+from webhost.data.fleet.ingest_service import PositionIngest
 from webhost.data.fleet.live import FleetHub
 from webhost.data.fleet.maintenance import maintain_periodically
 from webhost.data.fleet.options import FleetOptions
+from webhost.data.fleet.stream import PositionStreams
 from webhost.data.fleet.webhook_delivery import WebhookDispatcher
 from webhost.data.sync.committer import PushCommitter
 from webhost.data.sync.compaction import compact_periodically
@@ -81,6 +83,8 @@ class DataPlane:
         self.fleet = fleet or FleetOptions()
         self.fleet_hub = FleetHub()
         self.webhooks = WebhookDispatcher(self.engine, only_tenant, self.fleet)
+        self.position_ingest = PositionIngest(self)
+        self.fleet_streams = PositionStreams()
         self.feed = RevisionFeed()
         self.live = LiveHub(self, poll_seconds=self.sync.live_poll_seconds)
         self.pushes = PushCommitter(self)
@@ -126,6 +130,7 @@ class DataPlane:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.live.close()
+        self.fleet_streams.close()
         await self.rooms.close()
         await self.engine.dispose()
 
@@ -173,6 +178,7 @@ class DataPlane:
                     self.rooms.connected_key_prefixes()
                     | self.live.connected_key_prefixes()
                     | self.fleet_hub.connected_key_prefixes()
+                    | self.fleet_streams.connected_key_prefixes()
                 )
                 await lost.wait()
                 log.warning("lost the directory notice listener; reconnecting")
@@ -197,11 +203,13 @@ class DataPlane:
         for prefix in revoked:
             self.live.disconnect_key(prefix)
             self.fleet_hub.disconnect_key(prefix)
+            self.fleet_streams.disconnect_key(prefix)
             await self.rooms.disconnect_key(prefix)
 
     def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: object) -> None:
         self.live.disconnect_key(str(prefix))
         self.fleet_hub.disconnect_key(str(prefix))
+        self.fleet_streams.disconnect_key(str(prefix))
         task = asyncio.get_running_loop().create_task(self.rooms.disconnect_key(str(prefix)))
         self._disconnects.add(task)  # keep a reference until it is done
         task.add_done_callback(self._disconnects.discard)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from webhost.errors import RetryLater, WebHostError, error_body
+from webhost.security.api_keys import redact_api_keys
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain_error(request: Request, exc: WebHostError) -> JSONResponse:
         # shedding load is the server working as designed, not a failure to log
         if exc.status_code >= 500 and not isinstance(exc, RetryLater):
-            log.error("request failed", path=request.url.path, error=exc.message)
+            log.error("request failed", path=redact_api_keys(request.url.path), error=exc.message)
         return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -75,5 +76,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
+        log.exception("unhandled error", path=redact_api_keys(request.url.path))
         return error_response(500, "internal_error", "internal server error")

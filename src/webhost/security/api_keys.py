@@ -28,6 +28,15 @@ def generate_api_key() -> NewApiKey:
     return NewApiKey(full_key=full_key, prefix=prefix, secret_digest=digest(full_key))
 
 
+_KEY_SECRET = re.compile(r"(whs_live_[A-Za-z0-9]{12})_[A-Za-z0-9]{32}")
+
+
+def redact_api_keys(text: str) -> str:
+    """``text`` with the secret part of every API key in it masked (a tracker's URL holds its
+    key in the path, and paths are logged)."""
+    return _KEY_SECRET.sub(r"\1_***", text)
+
+
 def split_api_key(raw: str) -> str | None:
     """The lookup prefix of a well-formed key, or None."""
     match = _KEY.fullmatch(raw.strip())

@@ -80,6 +80,19 @@ async def get_ingest_caller(
 IngestCallerDep = Annotated[Caller, Depends(get_ingest_caller)]
 
 
+async def get_ingest_caller_released(
+    plane: PlaneDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+) -> Caller:
+    """A caller that may send positions, authenticated on a connection that is back in the
+    pool at once: ingestion reads and checks the batch first, then stores it in a transaction
+    of its own, so no connection waits while a large batch is parsed."""
+    return await plane.authenticate(credentials.credentials if credentials else None, ingest=True)
+
+
+IngestCallerReleasedDep = Annotated[Caller, Depends(get_ingest_caller_released)]
+
+
 async def get_tenant_connection(
     caller: CallerDep, connection: RequestConnectionDep
 ) -> AsyncConnection:
