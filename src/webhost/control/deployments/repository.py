@@ -55,6 +55,13 @@ async def plan_of(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
     return plan
 
 
+async def all_active(session: AsyncSession) -> list[Deployment]:
+    rows = await session.execute(
+        select(Deployment).where(Deployment.status == DeploymentStatus.ACTIVE)
+    )
+    return list(rows.scalars())
+
+
 async def active_on_plan(session: AsyncSession, plan_id: uuid.UUID) -> list[Deployment]:
     rows = await session.execute(
         select(Deployment).where(

@@ -121,7 +121,31 @@ class LocalProvider(Provider):
         raise ProvisioningError(f"the data-plane process on port {port} did not stop")
 
     async def run(self) -> None:
+        await self.bring_directories_up_to_date()
         await self.supervisor.run()
+
+    async def bring_directories_up_to_date(self) -> None:
+        """After an upgrade of WebHost: every dedicated database's tenant directory gets the
+        newest catalogue migrations and grants, and every active tenant its plan's current
+        limits, before any dedicated plane starts serving."""
+        # deployments' service imports the provider interface: imported here, not at the top
+        from webhost.control.deployments import repository as deployments_repository
+        from webhost.control.deployments import service as deployments
+
+        async with self.platform.sessions() as session:
+            specs = [
+                await deployments.spec_of(session, deployment)
+                for deployment in await deployments_repository.all_active(session)
+            ]
+        for spec in specs:
+            database = self.database_for(spec)
+            async with self.transaction(database) as connection:
+                if spec.mode == DeploymentMode.DEDICATED:
+                    await management.migrate_catalogue(connection)
+                    await management.grant_plane_access(
+                        connection, steps.plane_role_of(spec.tenant_name), spec.tenant
+                    )
+                await management.register_tenant(connection, spec.tenant, spec.limits)
 
     async def close(self) -> None:
         await self.supervisor.stop()

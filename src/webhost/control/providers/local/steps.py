@@ -103,7 +103,12 @@ class PlaneRole(TenantRole):
 
 
 def plane_role_name(run: StepRun) -> str:
-    return f"{run.deployment.tenant_name}_plane"
+    return plane_role_of(run.deployment.tenant_name)
+
+
+def plane_role_of(tenant_name: str) -> str:
+    """The login role of a dedicated tenant's data plane."""
+    return f"{tenant_name}_plane"
 
 
 class TenantSchema(LocalStep):
