@@ -47,7 +47,8 @@ async def ensure_partitions(connection: AsyncConnection, weeks: Iterable[date]) 
         return []
     # one creator at a time per tenant: two racing CREATEs of one partition would fail
     await connection.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':fleet partitions'))")
+        text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :lock))"),
+        {"lock": ":fleet partitions"},  # bound: text() would read ':fleet' as a parameter
     )
     existing = await existing_weeks(connection)
     created = []
