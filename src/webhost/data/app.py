@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from webhost.data.collections.endpoints import router as collections_router
+from webhost.data.fleet.query_endpoints import router as fleet_queries_router
+from webhost.data.fleet.spatial_endpoints import router as fleet_spatial_router
 from webhost.data.plane import DataPlane
 from webhost.data.sync.endpoints import router as sync_router
 from webhost.data.yjs.endpoints import router as yjs_router
@@ -49,6 +51,8 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(collections_router)
     app.include_router(sync_router)
     app.include_router(yjs_router)
+    app.include_router(fleet_spatial_router)
+    app.include_router(fleet_queries_router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
