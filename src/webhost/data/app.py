@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from webhost.data.collections.endpoints import router as collections_router
+from webhost.data.fleet.geofence_endpoints import router as fleet_geofences_router
 from webhost.data.fleet.query_endpoints import router as fleet_queries_router
 from webhost.data.fleet.spatial_endpoints import router as fleet_spatial_router
 from webhost.data.plane import DataPlane
@@ -53,6 +54,7 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(yjs_router)
     app.include_router(fleet_spatial_router)
     app.include_router(fleet_queries_router)
+    app.include_router(fleet_geofences_router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
