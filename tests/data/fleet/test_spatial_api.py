@@ -260,3 +260,28 @@ def test_malformed_polygon_bodies_get_a_clear_error(client: httpx.Client) -> Non
             "/v1/fleet/positions/within", content=raw, headers={"content-type": "application/json"}
         )
         assert_clear_error(response)
+
+
+def test_coordinates_next_to_zero_are_no_error(
+    client: httpx.Client, fleet: FleetDatabase, tenant: ProvisionedTenant
+) -> None:
+    # PostgreSQL refuses a float product that underflows; these are all but (0, 0)
+    tiny = [0.0, 5e-324, -1e-310, 1e-200, 1e-120]
+    fixes = [
+        Fix(NOW - timedelta(minutes=n), lat, lon)
+        for n, (lat, lon) in enumerate((a, b) for a in tiny for b in tiny)
+    ]
+    fleet.add_vehicles(tenant.tenant, [Vehicle("zero", "", fixes)])
+    for at in tiny:
+        params = {"lat": at, "lon": -at, "radius_m": 1}
+        (vehicle,) = nearby(client, "near", **params)
+        assert vehicle.distance_m < 1e-90
+        assert nearby(client, "nearest", lat=at, lon=at, n=1)[0].identifier == "zero"
+    track = client.get("/v1/fleet/vehicles/zero/track", params={"points": 5})
+    assert track.status_code == 200, track.text
+    assert len(track.json()["points"]) <= 5
+    fence = client.post(
+        "/v1/fleet/geofences", json={"name": "o", "center": [0, 1e-300], "radius_m": 1}
+    )
+    inside = client.get(f"/v1/fleet/geofences/{fence.json()['id']}/positions")
+    assert len(inside.json()["positions"]) == len(fixes)

@@ -20,8 +20,20 @@ NEAREST_SLACK_RELATIVE = 1e-9
 NEAREST_SLACK_M = 1e-3
 
 
+def snapped_sql(value: str) -> str:
+    """``value`` with magnitudes below 1e-100 taken as 0.
+
+    PostgreSQL raises an error when a float product or quotient underflows to zero (the square
+    of a sine of 1e-200 does). Between coordinates that are 0 or at least 1e-100 apart from it,
+    every difference, product and square below stays far from that edge; a coordinate that
+    small is 0 for every purpose (1e-100 degrees is 1e-95 metres).
+    """
+    return f"(CASE WHEN abs({value}) < 1e-100 THEN 0.0 ELSE {value} END)"
+
+
 def haversine_sql(lat: str, lon: str, at_lat: str, at_lon: str) -> str:
     """Great-circle metres between two points: the formula of ``geometry.haversine_m``."""
+    lat, lon, at_lat, at_lon = (snapped_sql(v) for v in (lat, lon, at_lat, at_lon))
     return (
         f"(2 * {EARTH_RADIUS_M!r} * asin(least(1.0, sqrt("
         f"power(sin(radians({at_lat} - {lat}) / 2), 2) + cos(radians({lat})) * "

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from webhost.data.fleet.query_schemas import LatestOut, TimeWindow
 from webhost.data.fleet.query_tables import FleetTables
 from webhost.data.fleet.reports import TrackPoint
+from webhost.data.fleet.spatial_sql import snapped_sql
 from webhost.errors import NotFound
 
 
@@ -110,8 +111,9 @@ async def downsampled_track_json(
     row = await connection.execute(
         text(
             "WITH track AS ("
-            f"SELECT {_TRACK_COLUMNS} FROM {tables.positions} WHERE vehicle_id = :vehicle "
-            "AND device_time BETWEEN :start AND :end), "
+            f"SELECT {_TRACK_COLUMNS}, {snapped_sql('longitude')} AS x, "
+            f"{snapped_sql('latitude')} AS y FROM {tables.positions} "
+            "WHERE vehicle_id = :vehicle AND device_time BETWEEN :start AND :end), "
             "edges AS (SELECT min(device_time) AS first, max(device_time) AS last, "
             "CAST(:buckets AS integer) AS buckets FROM track), "
             "bucketed AS (SELECT t.*, CASE WHEN t.device_time = e.first THEN -1 "
@@ -119,14 +121,13 @@ async def downsampled_track_json(
             "CAST(floor(extract(epoch FROM t.device_time - e.first) "
             "/ extract(epoch FROM e.last - e.first) * e.buckets) AS integer)) END AS bucket "
             "FROM track t CROSS JOIN edges e), "
-            "means AS (SELECT bucket, avg(longitude) AS lon, avg(latitude) AS lat "
-            "FROM bucketed GROUP BY bucket), "
-            "around AS (SELECT bucket, lag(lon) OVER w AS lon0, lag(lat) OVER w AS lat0, "
-            "lead(lon) OVER w AS lon1, lead(lat) OVER w AS lat1 FROM means "
+            "means AS (SELECT bucket, avg(x) AS x, avg(y) AS y FROM bucketed GROUP BY bucket), "
+            "around AS (SELECT bucket, lag(x) OVER w AS x0, lag(y) OVER w AS y0, "
+            "lead(x) OVER w AS x1, lead(y) OVER w AS y1 FROM means "
             "WINDOW w AS (ORDER BY bucket)), "
             "chosen AS (SELECT DISTINCT ON (b.bucket) b.* FROM bucketed b JOIN around a "
-            "USING (bucket) ORDER BY b.bucket, abs((b.longitude - a.lon0) * (a.lat1 - a.lat0) "
-            "- (b.latitude - a.lat0) * (a.lon1 - a.lon0)) DESC NULLS LAST, b.device_time) "
+            "USING (bucket) ORDER BY b.bucket, abs((b.x - a.x0) * (a.y1 - a.y0) "
+            "- (b.y - a.y0) * (a.x1 - a.x0)) DESC NULLS LAST, b.device_time) "
             f"SELECT coalesce(json_agg({_point_json('c')} ORDER BY c.device_time), '[]')::text "
             "FROM chosen c"
         ),
