@@ -33,6 +33,7 @@ from webhost.data.fleet.reports import (
     TrackAnalyser,
     Trip,
 )
+from webhost.data.plane import Caller
 from webhost.data.tenancy.dependencies import CallerDep, TenantConnectionDep
 from webhost.errors import InvalidInput
 
@@ -136,7 +137,7 @@ _REPORT_RULES = (
 
 async def _analyse(
     connection: AsyncConnection,
-    caller: CallerDep,
+    caller: Caller,
     identifier: str,
     from_: str | None,
     to: str | None,

@@ -108,7 +108,7 @@ class PositionOut(BaseModel):
     altitude: float | None
     accuracy: float | None
     battery: float | None
-    attributes: dict[str, Any] | None
+    attributes: Any = Field(description="What the device sent besides, as JSON.")
 
 
 class LatestOut(PositionOut):
@@ -141,7 +141,7 @@ class TrackPointOut(BaseModel):
     altitude: float | None
     accuracy: float | None
     battery: float | None
-    attributes: dict[str, Any] | None
+    attributes: Any = Field(description="What the device sent besides, as JSON.")
 
 
 class TrackOut(BaseModel):
