@@ -10,8 +10,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from webhost.data.collections.endpoints import router as collections_router
+from webhost.data.fleet.geofence_endpoints import router as fleet_geofences_router
 from webhost.data.fleet.ingest_endpoints import router as fleet_ingest_router
 from webhost.data.fleet.live_endpoints import router as fleet_live_router
+from webhost.data.fleet.query_endpoints import router as fleet_queries_router
+from webhost.data.fleet.spatial_endpoints import router as fleet_spatial_router
 from webhost.data.fleet.vehicle_endpoints import router as fleet_vehicles_router
 from webhost.data.fleet.webhook_endpoints import router as fleet_webhooks_router
 from webhost.data.plane import DataPlane
@@ -72,6 +75,9 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(collections_router)
     app.include_router(sync_router)
     app.include_router(yjs_router)
+    app.include_router(fleet_spatial_router)
+    app.include_router(fleet_queries_router)
+    app.include_router(fleet_geofences_router)
     app.include_router(fleet_live_router)
     app.include_router(fleet_webhooks_router)
     app.include_router(fleet_vehicles_router)

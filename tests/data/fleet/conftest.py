@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from tests.data.fleet.positions import FleetDatabase
 from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant, add_key, provision_tenant
 from tests.support.servers import ServedApp
@@ -35,3 +36,9 @@ def limited_tenant(
         return provision_tenant(dataplane_database, limits=TenantLimits(**limits))
 
     return provision
+
+
+@pytest.fixture
+def fleet(dataplane_database: PostgresURL) -> Iterator[FleetDatabase]:
+    with FleetDatabase(dataplane_database) as database:
+        yield database
