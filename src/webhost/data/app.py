@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from webhost.data.collections.endpoints import router as collections_router
+from webhost.data.fleet.event_endpoints import router as fleet_events_router
 from webhost.data.fleet.geofence_endpoints import router as fleet_geofences_router
 from webhost.data.fleet.ingest_endpoints import router as fleet_ingest_router
 from webhost.data.fleet.live_endpoints import router as fleet_live_router
@@ -78,6 +79,7 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(fleet_spatial_router)
     app.include_router(fleet_queries_router)
     app.include_router(fleet_geofences_router)
+    app.include_router(fleet_events_router)
     app.include_router(fleet_live_router)
     app.include_router(fleet_webhooks_router)
     app.include_router(fleet_vehicles_router)

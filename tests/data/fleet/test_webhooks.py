@@ -24,7 +24,7 @@ from webhost.data.fleet.webhook_signing import SIGNATURE_HEADER, signature_heade
 
 QUICK = FleetOptions(
     webhook_allow_private_networks=True,
-    webhook_poll_seconds=0.2,
+    webhook_poll_seconds=30,
     webhook_first_retry_seconds=0.2,
     webhook_disable_after_failures=3,
 )
@@ -138,7 +138,7 @@ def test_private_addresses_are_refused_unless_allowed(
     start_plane: StartPlane, tenant: ProvisionedTenant, receiver: Receiver
 ) -> None:
     strict = start_plane(
-        fleet=FleetOptions(webhook_poll_seconds=0.2, webhook_first_retry_seconds=60)
+        fleet=FleetOptions(webhook_poll_seconds=30, webhook_first_retry_seconds=60)
     )
     with api_client(strict.served.url, tenant.api_key) as client:
         webhook = register(client, receiver.url)

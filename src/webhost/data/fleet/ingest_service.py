@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from webhost.data.fleet import partitions, positions_repository, vehicles_repository
+from webhost.data.fleet import events as fleet_events
+from webhost.data.fleet import (
+    partitions,
+    positions_repository,
+    vehicles_repository,
+    webhooks_repository,
+)
 from webhost.data.fleet.batches import Candidate
 from webhost.data.fleet.points import (
     PointRejected,
@@ -29,6 +35,7 @@ from webhost.data.fleet.points import (
     identifier_problem,
 )
 from webhost.data.fleet.rate import PointRate
+from webhost.data.fleet.webhooks_service import event_payloads
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.db.admin import quote_ident
 from webhost.db.driver import driver_of
@@ -73,6 +80,7 @@ class PositionIngest:
         self._plane = plane
         self.rate = PointRate()
         self.weeks = KnownWeeks()
+        self.rules = fleet_events.RuleCache()
 
     async def ingest(self, caller: Caller, batch: Sequence[Candidate]) -> IngestResult:
         """Store a batch's valid points; raises TooManyRequests (nothing stored) while the
@@ -126,12 +134,49 @@ class PositionIngest:
         valid: list[tuple[int, Position]],
         weeks: set[date],
     ) -> tuple[int, list[Rejection]]:
-        async with self._plane.transaction(caller.tenant) as connection:
-            missing = self.weeks.missing(caller.tenant.name, weeks)
-            if missing:
+        missing = self.weeks.missing(caller.tenant.name, weeks)
+        if missing:
+            # in a transaction of its own: creating a partition locks the whole table, and a
+            # batch holding that lock while it waits for a vehicle's row would deadlock others
+            async with self._plane.transaction(caller.tenant) as connection:
                 await partitions.ensure_partitions(connection, missing)
+        async with self._plane.transaction(caller.tenant) as connection:
             driver = await driver_of(connection)
-            return await _write(driver, quote_ident(caller.tenant.name), limits, valid)
+            schema = quote_ident(caller.tenant.name)
+            written = await _write(driver, schema, limits, valid, self._watch(caller))
+            if written.events:
+                await webhooks_repository.enqueue(connection, event_payloads(written.events))
+            self._plane.after_commit(connection, lambda: self._announce(caller, written))
+            return written.stored, written.refused
+
+    def _watch(self, caller: Caller) -> Watch:
+        hub = self._plane.fleet_hub
+        return Watch(self.rules, hub.has_subscribers(caller.tenant.id))
+
+    def _announce(self, caller: Caller, written: Written) -> None:
+        """After commit: live subscribers get the new positions and events, webhooks go."""
+        tenant = caller.tenant
+        if written.positions:
+            self._plane.fleet_hub.publish_positions(tenant.id, written.positions)
+        if written.events:
+            self._plane.fleet_hub.publish_events(tenant.id, written.events)
+            self._plane.webhooks.wake(tenant)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Who looks at a batch besides the table: event rules, live subscribers."""
+
+    rules: fleet_events.RuleCache
+    subscribers: bool
+
+
+@dataclass
+class Written:
+    stored: int
+    refused: list[Rejection]
+    positions: list[dict[str, Any]] = field(default_factory=list)  # for live subscribers
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def _write(
@@ -139,9 +184,10 @@ async def _write(
     schema: str,
     limits: TenantLimits,
     valid: list[tuple[int, Position]],
-) -> tuple[int, list[Rejection]]:
-    """Store the points in the caller's transaction: (how many were new, points refused for
-    the vehicle limit)."""
+    watch: Watch,
+) -> Written:
+    """Store the points in the caller's transaction, with the events they make: how many were
+    new, the points refused for the vehicle limit, and what live subscribers are to hear."""
     wanted = list(dict.fromkeys(position.vehicle for _, position in valid))
     ids, over_limit = await _vehicle_ids(driver, schema, wanted, limits.vehicle_limit)
     refused = [
@@ -172,8 +218,25 @@ async def _write(
         for index, position in valid
         if position.vehicle not in over_limit
     ]
-    stored = await positions_repository.store(driver, schema, rows) if rows else 0
-    return stored, refused
+    if not rows:
+        return Written(0, refused)
+    rules = await watch.rules.rules(driver, schema)
+    states = None
+    if rules.active() or watch.subscribers:
+        # read (and lock) where each vehicle was before this batch moves it
+        states = await fleet_events.lock_states(driver, schema, sorted({row[1] for row in rows}))
+    stored = await positions_repository.store(driver, schema, rows)
+    written = Written(stored, refused)
+    if states is not None:
+        points = [fleet_events.Point(*row[1:10]) for row in rows]
+        outcome = fleet_events.evaluate(points, states, rules)
+        written.events = await fleet_events.store(driver, schema, outcome)
+        if watch.subscribers:
+            written.positions = [
+                fleet_events.live_position(point, states[point.vehicle_id].identifier)
+                for point in outcome.forward
+            ]
+    return written
 
 
 async def _vehicle_ids(

@@ -67,12 +67,12 @@ class FleetHub:
         return tenant_id in self._subscribers
 
     def publish_positions(self, tenant_id: uuid.UUID, positions: list[dict[str, Any]]) -> None:
-        """``positions``: JSON-ready positions, each with its ``vehicle`` identifier."""
+        """``positions``: JSON-ready positions, each with its vehicle's ``identifier``."""
         for subscriber in list(self._subscribers.get(tenant_id, ())):
             chosen = (
                 positions
                 if subscriber.vehicles is None
-                else [p for p in positions if p["vehicle"] in subscriber.vehicles]
+                else [p for p in positions if p["identifier"] in subscriber.vehicles]
             )
             if chosen:
                 subscriber.offer({"type": "positions", "positions": chosen})
@@ -80,7 +80,7 @@ class FleetHub:
     def publish_events(self, tenant_id: uuid.UUID, events: list[dict[str, Any]]) -> None:
         for subscriber in list(self._subscribers.get(tenant_id, ())):
             for event in events:
-                if subscriber.vehicles is None or event["vehicle"] in subscriber.vehicles:
+                if subscriber.vehicles is None or event["identifier"] in subscriber.vehicles:
                     subscriber.offer({"type": "event", "event": event})
 
     def connected_key_prefixes(self) -> set[str]:

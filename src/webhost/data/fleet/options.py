@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FleetOptions:
     maintenance_interval_seconds: float = 3600.0
-    # how often every tenant is visited for webhook retries that came due
-    webhook_poll_seconds: float = 15.0
+    # how often every tenant is visited for deliveries other processes queued or left behind
+    webhook_poll_seconds: float = 60.0
     # deliveries to loopback and private addresses (a laptop's own receiver, tests)
     webhook_allow_private_networks: bool = False
     webhook_disable_after_failures: int = 20

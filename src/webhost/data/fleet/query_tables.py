@@ -38,3 +38,7 @@ class FleetTables:
     @property
     def geofences(self) -> str:
         return self._name("fleet_geofences")
+
+    @property
+    def events(self) -> str:
+        return self._name("fleet_events")

@@ -1,8 +1,9 @@
 """The plane's webhook dispatcher: claims due deliveries, signs and posts them, records results.
 
 Deliveries are rows (webhooks_repository); this process only holds a lease on those it is
-sending. A tenant whose transaction enqueued deliveries wakes the dispatcher at once; every
-``poll_seconds`` it also visits every tenant for retries that came due. Failures are retried
+sending. A tenant whose transaction enqueued deliveries wakes the dispatcher at once, and the
+retries it schedules are remembered and sent on time; every ``poll_seconds`` it also visits
+every tenant, for deliveries other processes queued or left behind. Failures are retried
 with exponential back-off for a day, then given up; a webhook failing many deliveries in a row
 is disabled with the reason, until its owner re-enables it.
 """
@@ -73,6 +74,7 @@ class WebhookDispatcher:
         self._only = only
         self._options = options
         self._woken: set[Tenant] = set()
+        self._due: dict[Tenant, float] = {}  # monotonic time of each tenant's next retry
         self._wake = asyncio.Event()
         self._client: httpx.AsyncClient | None = None
 
@@ -88,21 +90,36 @@ class WebhookDispatcher:
         try:
             next_sweep = 0.0
             while True:
+                now = time.monotonic()
                 tenants = set(self._woken)
                 self._woken.clear()
-                if time.monotonic() >= next_sweep:
+                tenants |= {tenant for tenant, due in self._due.items() if due <= now}
+                if now >= next_sweep:
                     tenants |= await self._every_tenant()
-                    next_sweep = time.monotonic() + self._options.webhook_poll_seconds
+                    next_sweep = now + self._options.webhook_poll_seconds
                 for tenant in tenants:
+                    self._due.pop(tenant, None)
                     await self._deliver_due(tenant)
+                    await self._schedule(tenant)
                 self._wake.clear()
                 if self._woken:
                     continue
-                timeout = max(0.0, next_sweep - time.monotonic())
+                wake_at = min([next_sweep, *self._due.values()])
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    await asyncio.wait_for(self._wake.wait(), max(0.0, wake_at - time.monotonic()))
         finally:
             await self._client.aclose()
+
+    async def _schedule(self, tenant: Tenant) -> None:
+        """Remember when the tenant's next retry is due: this process's own retries are sent
+        on time without visiting every tenant."""
+        try:
+            async with tenant_transaction(self._engine, tenant) as connection:
+                seconds = await repository.seconds_to_next_due(connection)
+        except (OSError, SQLAlchemyError):
+            return  # the next sweep finds it
+        if seconds is not None:
+            self._due[tenant] = time.monotonic() + max(0.0, seconds)
 
     async def _every_tenant(self) -> set[Tenant]:
         try:

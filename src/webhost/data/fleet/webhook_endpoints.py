@@ -48,9 +48,16 @@ async def get_webhook(
 
 @router.patch("/{webhook_id}", response_model=WebhookOut)
 async def patch_webhook(
-    webhook_id: int, body: WebhookPatch, caller: CallerDep, connection: TenantConnectionDep
+    webhook_id: int,
+    body: WebhookPatch,
+    plane: PlaneDep,
+    caller: CallerDep,
+    connection: TenantConnectionDep,
 ) -> WebhookOut:
-    return WebhookOut.model_validate(await service.patch(connection, webhook_id, body))
+    patched = WebhookOut.model_validate(await service.patch(connection, webhook_id, body))
+    # re-enabled: its pending deliveries go now
+    plane.after_commit(connection, lambda: plane.webhooks.wake(caller.tenant))
+    return patched
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -145,6 +145,18 @@ async def claim_due(
     return [dict(row) for row in rows.mappings()]
 
 
+async def seconds_to_next_due(connection: AsyncConnection) -> float | None:
+    """When the next pending delivery of an active webhook is due, from now; None if none."""
+    seconds = await connection.scalar(
+        text(
+            "SELECT extract(epoch FROM min(d.next_attempt_at) - now()) "
+            "FROM fleet_webhook_deliveries d JOIN fleet_webhooks w ON w.id = d.webhook_id "
+            "WHERE d.status = 'pending' AND w.active"
+        )
+    )
+    return None if seconds is None else float(seconds)
+
+
 async def has_due(connection: AsyncConnection) -> bool:
     found = await connection.scalar(
         text(

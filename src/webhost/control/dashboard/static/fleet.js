@@ -77,7 +77,7 @@
   }
 
   function place (position) {
-    const id = position.vehicle
+    const id = position.identifier
     const where = [position.latitude, position.longitude]
     let marker = markers.get(id)
     if (!marker) {
@@ -102,7 +102,7 @@
     marker.setLatLng(where)
     const item = list.querySelector('[data-vehicle="' + CSS.escape(id) + '"] span')
     const speed = position.speed == null ? '' : ' · ' + Math.round(position.speed) + ' km/h'
-    if (item) item.textContent = ' ' + new Date(position.time).toLocaleTimeString() + speed
+    if (item) item.textContent = ' ' + new Date(position.device_time).toLocaleTimeString() + speed
   }
 
   async function showTrack (identifier) {
