@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant
@@ -53,3 +57,36 @@ def test_the_readme_sdk_example_syncs_its_writes(
 def _records(client: httpx.Client, collection: str) -> list[dict[str, object]]:
     response = client.get(f"/v1/collections/{collection}/records")
     return response.json() if response.status_code == 200 else []
+
+
+def readme_shell(heading: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split(heading, 1)[1]
+    found = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert found, f"no sh example under {heading!r}"
+    return found.group(1)
+
+
+def test_the_readme_fleet_example_runs_as_written(
+    data_server: ServedApp, tenant: ProvisionedTenant
+) -> None:
+    script = readme_shell("### Fleet tracking")
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env={**os.environ, "API_URL": data_server.url, "API_KEY": tenant.api_key},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    # curl prints the answers back to back: the batch's, OsmAnd's (empty), the latest positions
+    decoder = json.JSONDecoder()
+    answer, end = decoder.raw_decode(ran.stdout)
+    latest, end = decoder.raw_decode(ran.stdout, end)
+    assert ran.stdout[end:].strip() == ""
+    assert (answer["accepted"], answer["duplicates"]) == (2, 0)
+    assert [r["index"] for r in answer["rejected"]] == [2]
+    assert "latitude" in answer["rejected"][0]["reason"]
+    vehicles = {v["identifier"]: v for v in latest}
+    assert vehicles["truck-7"]["latitude"] == 52.521
+    assert vehicles["van-3"]["speed"] == pytest.approx(10.8 * 1.852)

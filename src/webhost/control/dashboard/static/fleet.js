@@ -111,7 +111,7 @@
       const from = new Date(to.getTime() - 24 * 3600 * 1000)
       const track = await call('/v1/fleet/vehicles/' + encodeURIComponent(identifier) +
         '/track?from=' + from.toISOString() + '&to=' + to.toISOString() + '&points=1000')
-      const points = (track.positions || track).map(function (p) { return [p.latitude, p.longitude] })
+      const points = track.points.map(function (p) { return [p.latitude, p.longitude] })
       if (trackLine) map.removeLayer(trackLine)
       trackLine = L.polyline(points, { color: '#d1242f', weight: 3 }).addTo(map)
       root.dataset.track = identifier + ':' + points.length
