@@ -15,6 +15,7 @@ from webhost.data.fleet.geofence_endpoints import router as fleet_geofences_rout
 from webhost.data.fleet.ingest_endpoints import router as fleet_ingest_router
 from webhost.data.fleet.live_endpoints import router as fleet_live_router
 from webhost.data.fleet.query_endpoints import router as fleet_queries_router
+from webhost.data.fleet.settings_endpoints import router as fleet_settings_router
 from webhost.data.fleet.spatial_endpoints import router as fleet_spatial_router
 from webhost.data.fleet.vehicle_endpoints import router as fleet_vehicles_router
 from webhost.data.fleet.webhook_endpoints import router as fleet_webhooks_router
@@ -80,6 +81,7 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(fleet_queries_router)
     app.include_router(fleet_geofences_router)
     app.include_router(fleet_events_router)
+    app.include_router(fleet_settings_router)
     app.include_router(fleet_live_router)
     app.include_router(fleet_webhooks_router)
     app.include_router(fleet_vehicles_router)

@@ -228,3 +228,24 @@ def test_generated_drives_alternate_enter_and_exit_and_speed_edges(
         was_speeding = speed > 100
     assert crossings == expected_crossings
     assert len([e for e in outcome.events if e["type"] == "overspeed"]) == speeding_starts
+
+
+def test_the_tenant_default_speed_limit_applies_to_vehicles_without_one(
+    client: httpx.Client,
+) -> None:
+    assert client.get("/v1/fleet/settings").json()["overspeed_kmh"] is None
+    for bad in ({"overspeed_kmh": -1}, {"overspeed_kmh": "fast"}, {"overspeed": 90}):
+        assert client.put("/v1/fleet/settings", json=bad).status_code == 422
+    nan = client.put(
+        "/v1/fleet/settings",
+        content=json.dumps({"overspeed_kmh": float("nan")}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert nan.status_code == 422
+    settings_now = client.put("/v1/fleet/settings", json={"overspeed_kmh": 120}).json()
+    assert settings_now["overspeed_kmh"] == 120
+    assert settings_now["spatial"] in {"postgis", "core"}
+    client.post("/v1/fleet/vehicles", json={"identifier": "slow-1", "speed_limit_kmh": 60})
+    start = recent(minutes_ago=20)
+    send(client, [point("car-1", start, speed=130), point("slow-1", start, speed=90)])
+    assert sorted(e["identifier"] for e in events(client, type="overspeed")) == ["car-1", "slow-1"]
