@@ -257,7 +257,9 @@ async def _vehicle_ids(
         over_limit = set(missing[room:])
         missing = missing[:room]
     if missing:
-        ids.update(await vehicles_repository.register(driver, schema, missing))
+        # in one order for every batch: two inserting the same new identifiers in different
+        # orders would each wait for the other's uncommitted row
+        ids.update(await vehicles_repository.register(driver, schema, sorted(missing)))
         # registered meanwhile by a concurrent batch: its insert won, the row is there now
         raced = [identifier for identifier in missing if identifier not in ids]
         if raced:

@@ -4,8 +4,9 @@ COPY is the fastest way in, but it cannot skip duplicates; so a batch is copied 
 temporary table of its transaction (dropped at commit: pooled connections serve every tenant
 and role, and nothing staged may outlive its transaction), and one statement moves it into
 ``fleet_positions``, skipping what is stored already (same vehicle and device time, also twice
-in one batch: the first wins), and moves ``fleet_latest`` forward for each vehicle whose newest
-stored point is newer than its latest.
+in one batch: the first wins), in key order (two batches inserting the same keys in different
+orders would each wait for the other), and moves ``fleet_latest`` forward for each vehicle
+whose newest stored point is newer than its latest.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def _move_statement(schema: str) -> str:
     return f"""
 WITH stored AS (
     INSERT INTO {schema}.fleet_positions (vehicle_id, device_time, {_VALUES})
-    SELECT vehicle_id, device_time, {_VALUES} FROM pg_temp.{_STAGING} ORDER BY seq
+    SELECT vehicle_id, device_time, {_VALUES} FROM pg_temp.{_STAGING}
+    ORDER BY vehicle_id, device_time, seq
     ON CONFLICT (vehicle_id, device_time) DO NOTHING
     RETURNING vehicle_id, device_time, server_time, {_VALUES}
 ), newest AS (
