@@ -1,12 +1,14 @@
-"""SQL that stores positions: binary COPY into a staging table, then one statement into place.
+"""SQL that stores positions: one statement, the batch's columns as array parameters.
 
-COPY is the fastest way in, but it cannot skip duplicates; so a batch is copied into a
-temporary table of its transaction (dropped at commit: pooled connections serve every tenant
-and role, and nothing staged may outlive its transaction), and one statement moves it into
-``fleet_positions``, skipping what is stored already (same vehicle and device time, also twice
-in one batch: the first wins), in key order (two batches inserting the same keys in different
-orders would each wait for the other), and moves ``fleet_latest`` forward for each vehicle
-whose newest stored point is newer than its latest.
+The batch goes in as one array per column (asyncpg sends them binary, one round trip), and one
+statement unnests them into ``fleet_positions``, skipping what is stored already (same vehicle
+and device time, also twice in one batch: the first wins), in key order (two batches inserting
+the same keys in different orders would each wait for the other), and moves ``fleet_latest``
+forward for each vehicle whose newest stored point is newer than its latest.
+
+(Batches were first copied into a temporary table of their transaction: creating and dropping
+it wrote and deleted about 40 catalog rows a batch, which cost PostgreSQL more CPU than the
+single point of an OsmAnd request; see docs/benchmarks.md, "Fleet ingestion".)
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ STAGED_COLUMNS = (
     "battery",
     "attributes",
 )
-# one row of the staging table, in STAGED_COLUMNS' order; attributes as JSON text
+# one row of a batch, in STAGED_COLUMNS' order; attributes as JSON text
 StagedRow = tuple[
     int,
     int,
@@ -44,22 +46,13 @@ StagedRow = tuple[
     str | None,
 ]
 
-_STAGING = "fleet_staging"
-_CREATE_STAGING = f"""
-CREATE TEMPORARY TABLE {_STAGING} (
-    seq integer NOT NULL,
-    vehicle_id bigint NOT NULL,
-    device_time timestamptz NOT NULL,
-    latitude double precision NOT NULL,
-    longitude double precision NOT NULL,
-    speed real,
-    heading real,
-    altitude real,
-    accuracy real,
-    battery real,
-    attributes jsonb
-) ON COMMIT DROP
-"""
+# the batch's rows arrive as one array per column (binary, one round trip), in STAGED_COLUMNS'
+# order; the column types are those of fleet_positions, so the casts are the ones COPY made
+_UNNEST = (
+    "unnest($1::integer[], $2::bigint[], $3::timestamptz[], $4::float8[], $5::float8[], "
+    "$6::real[], $7::real[], $8::real[], $9::real[], $10::real[], $11::jsonb[]) "
+    f"AS staged ({', '.join(STAGED_COLUMNS)})"
+)
 _VALUES = "latitude, longitude, speed, heading, altitude, accuracy, battery, attributes"
 
 
@@ -67,7 +60,7 @@ def _move_statement(schema: str) -> str:
     return f"""
 WITH stored AS (
     INSERT INTO {schema}.fleet_positions (vehicle_id, device_time, {_VALUES})
-    SELECT vehicle_id, device_time, {_VALUES} FROM pg_temp.{_STAGING}
+    SELECT vehicle_id, device_time, {_VALUES} FROM {_UNNEST}
     ORDER BY vehicle_id, device_time, seq
     ON CONFLICT (vehicle_id, device_time) DO NOTHING
     RETURNING vehicle_id, device_time, server_time, {_VALUES}
@@ -91,10 +84,7 @@ SELECT (SELECT count(*) FROM stored)
 
 
 async def store(driver: asyncpg.Connection, schema: str, rows: Sequence[StagedRow]) -> int:
-    """Stage ``rows`` and move them into place; returns how many were new."""
-    await driver.execute(_CREATE_STAGING)
-    await driver.copy_records_to_table(
-        _STAGING, schema_name="pg_temp", columns=STAGED_COLUMNS, records=rows
-    )
-    stored = await driver.fetchval(_move_statement(schema))
+    """Move ``rows`` into place in one statement; returns how many were new."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    stored = await driver.fetchval(_move_statement(schema), *columns)
     return int(stored or 0)
