@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from webhost.data.fleet import geofences_service as service
 from webhost.data.fleet.geofence_schemas import GeofenceIn, GeofenceOut, GeofencePatch
@@ -15,6 +13,7 @@ from webhost.data.fleet.query_schemas import (
     Offset,
     PositionsLimit,
     PositionsOut,
+    RowId,
     ToParam,
     time_window,
 )
@@ -24,7 +23,7 @@ from webhost.data.tenancy.dependencies import CallerDep, TenantConnectionDep
 
 router = APIRouter(prefix="/v1/fleet/geofences", tags=["fleet"])
 
-GeofenceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+GeofenceId = RowId
 
 
 @router.post("", response_model=GeofenceOut, status_code=status.HTTP_201_CREATED)

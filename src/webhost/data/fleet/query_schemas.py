@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from webhost.data.fleet.polygons import MAX_VERTICES
@@ -34,6 +34,8 @@ FromParam = Annotated[
 ]
 ToParam = Annotated[str | None, Query(description=f"{_TIME}; included.", max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many (1..1000).")]
+# ids are bigint identities: a larger number is a 422, not a database error
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 PositionsLimit = Annotated[int, Query(ge=1, le=MAX_POSITIONS)]
 

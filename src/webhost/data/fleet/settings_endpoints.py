@@ -17,7 +17,7 @@ class FleetSettings(BaseModel):
 
     overspeed_kmh: float | None = Field(
         default=None,
-        gt=0,
+        ge=1,  # stored as real: a tiny positive number would round to zero
         le=10_000,
         allow_inf_nan=False,
         description="Speed over which a vehicle without a limit of its own makes an overspeed "

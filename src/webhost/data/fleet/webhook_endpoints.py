@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from webhost.data.fleet import webhooks_service as service
+from webhost.data.fleet.query_schemas import RowId
 from webhost.data.fleet.webhook_schemas import (
     DeliveryOut,
     WebhookCreate,
@@ -41,14 +42,14 @@ async def list_webhooks(caller: CallerDep, connection: TenantConnectionDep) -> l
 
 @router.get("/{webhook_id}", response_model=WebhookOut)
 async def get_webhook(
-    webhook_id: int, caller: CallerDep, connection: TenantConnectionDep
+    webhook_id: RowId, caller: CallerDep, connection: TenantConnectionDep
 ) -> WebhookOut:
     return WebhookOut.model_validate(await service.require(connection, webhook_id))
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut)
 async def patch_webhook(
-    webhook_id: int,
+    webhook_id: RowId,
     body: WebhookPatch,
     plane: PlaneDep,
     caller: CallerDep,
@@ -62,7 +63,7 @@ async def patch_webhook(
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_webhook(
-    webhook_id: int, caller: CallerDep, connection: TenantConnectionDep
+    webhook_id: RowId, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
     await service.delete(connection, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -74,7 +75,7 @@ async def delete_webhook(
     summary="The delivery log, newest first",
 )
 async def list_deliveries(
-    webhook_id: int,
+    webhook_id: RowId,
     caller: CallerDep,
     connection: TenantConnectionDep,
     status_filter: Annotated[str | None, Query(alias="status")] = None,
@@ -92,8 +93,8 @@ async def list_deliveries(
     summary="Send a delivery's payload again, as a new delivery",
 )
 async def replay_delivery(
-    webhook_id: int,
-    delivery_id: int,
+    webhook_id: RowId,
+    delivery_id: RowId,
     plane: PlaneDep,
     caller: CallerDep,
     connection: TenantConnectionDep,
@@ -109,7 +110,7 @@ async def replay_delivery(
     summary="Queue a signed 'ping' delivery to this webhook",
 )
 async def test_webhook(
-    webhook_id: int, plane: PlaneDep, caller: CallerDep, connection: TenantConnectionDep
+    webhook_id: RowId, plane: PlaneDep, caller: CallerDep, connection: TenantConnectionDep
 ) -> Response:
     await service.send_test(connection, webhook_id)
     plane.after_commit(connection, lambda: plane.webhooks.wake(caller.tenant))
