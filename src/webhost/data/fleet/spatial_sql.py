@@ -86,11 +86,18 @@ async def positions_where(
     joins: str = "",
 ) -> PositionsOut:
     """Positions in the window that meet ``condition`` (on ``p``, the positions), earliest
-    first; one row past the limit tells whether the answer was cut."""
+    first; one row past the limit tells whether the answer was cut.
+
+    Each position's vehicle is looked up by its key (``OFFSET 0`` keeps PostgreSQL from
+    turning the lookup into a plain join): the spatial and time conditions together are
+    estimated at a row or two, and for a join PostgreSQL then scanned the whole vehicles table
+    once per position found, two thirds of a 1 km box's time over 10 million positions (see
+    docs/benchmarks.md, "Fleet spatial queries")."""
     rows = await connection.execute(
         text(
             f"{prelude} SELECT {_POSITION_COLUMNS} FROM {tables.positions} p "
-            f"JOIN {tables.vehicles} v ON v.id = p.vehicle_id {joins} "
+            f"CROSS JOIN LATERAL (SELECT identifier FROM {tables.vehicles} "
+            f"WHERE id = p.vehicle_id OFFSET 0) v {joins} "
             "WHERE p.device_time BETWEEN :start AND :end "
             f"AND {condition} ORDER BY p.device_time, v.identifier LIMIT :limit"
         ),
