@@ -93,7 +93,7 @@ def test_failures_are_retried_until_the_receiver_answers(
     receiver.answer(500, 503)
     webhook = register(client, receiver.url)
     client.post(f"/v1/fleet/webhooks/{webhook['id']}/test")
-    wait_until(lambda: len(receiver.received) == 3, message="two retries", timeout=20)
+    wait_until(lambda: len(receiver.received) == 3, message="two retries", timeout=60)
     wait_until(lambda: deliveries(client, webhook["id"])[0]["status"] == "delivered")
     logged = deliveries(client, webhook["id"])[0]
     assert logged["attempts"] == 3
@@ -112,7 +112,7 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_replayed_after(
     wait_until(
         lambda: not client.get(f"/v1/fleet/webhooks/{webhook['id']}").json()["active"],
         message="disabled",
-        timeout=20,
+        timeout=60,
     )
     disabled = client.get(f"/v1/fleet/webhooks/{webhook['id']}").json()
     assert "3 failed deliveries in a row" in disabled["disabled_reason"]
@@ -125,7 +125,7 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_replayed_after(
     assert enabled.json()["active"] is True
     assert enabled.json()["disabled_reason"] is None
     # the pending delivery resumes; a replay of it is a new delivery with the same payload
-    wait_until(lambda: deliveries(client, webhook["id"])[0]["status"] == "delivered", timeout=20)
+    wait_until(lambda: deliveries(client, webhook["id"])[0]["status"] == "delivered", timeout=60)
     first = deliveries(client, webhook["id"])[0]
     replayed = client.post(f"/v1/fleet/webhooks/{webhook['id']}/deliveries/{first['id']}/replay")
     assert replayed.status_code == 201, replayed.text

@@ -99,8 +99,12 @@ class WebhookDispatcher:
                     next_sweep = now + self._options.webhook_poll_seconds
                 for tenant in tenants:
                     self._due.pop(tenant, None)
-                    await self._deliver_due(tenant)
-                    await self._schedule(tenant)
+                    try:
+                        await self._deliver_due(tenant)
+                        await self._schedule(tenant)
+                    except Exception:  # one tenant's surprise must not stop every delivery
+                        log.exception("fleet.webhooks_failed", tenant=tenant.name)
+                        self._due[tenant] = time.monotonic() + FIRST_RETRY_SECONDS
                 self._wake.clear()
                 if self._woken:
                     continue
@@ -164,7 +168,7 @@ class WebhookDispatcher:
             error = "" if response.is_success else f"HTTP {status_code}"
         except AddressRefused as exc:
             error = str(exc)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             error = f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         try:
