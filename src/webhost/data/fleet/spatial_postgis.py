@@ -5,7 +5,8 @@ Distances are PostGIS's on the sphere (``use_spheroid => false``), the sphere of
 ``st_dwithin`` on ``geog`` (its GiST index), nearest the index's ``<->`` order. Polygons and
 boxes have straight edges in lon/lat, which is PostGIS *geometry*: ``st_covers`` tests the
 point as geometry, after the core ``location`` index has kept the polygon's bounding box
-(a geography index cannot bound a planar polygon: its edges are great circles).
+(a geography index cannot bound a planar polygon: its edges are great circles). A box needs
+no PostGIS at all: it is the core path's query.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from webhost.data.fleet.geometry import Bounds, polygon_bounds
 from webhost.data.fleet.polygons import LonLat
 from webhost.data.fleet.query_schemas import NearbyVehicleOut, PositionsOut, TimeWindow
 from webhost.data.fleet.query_tables import FleetTables
+from webhost.data.fleet.spatial_core import CORE
 from webhost.data.fleet.spatial_sql import boxes_sql, nearby_where, positions_where, slackened
 
 _AT = (
@@ -81,14 +83,12 @@ class PostgisSpatial:
         window: TimeWindow,
         limit: int,
     ) -> PositionsOut:
-        params: dict[str, Any] = {}
-        condition = (
-            f"{boxes_sql('p.location', [bounds], params)} AND webhost_gis.st_covers("
-            "webhost_gis.st_makeenvelope(CAST(:box0_x1 AS float8), CAST(:box0_y1 AS float8), "
-            "CAST(:box0_x2 AS float8), CAST(:box0_y2 AS float8), 4326), "
-            "webhost_gis.geometry(p.geog))"
-        )
-        return await positions_where(connection, tables, condition, params, window, limit)
+        # A box's edges are straight in lon/lat, so the stored coordinates decide exactly, as on
+        # the core path (``geog`` holds the same two doubles). ``st_covers`` on the envelope
+        # gave the same answers, but its cost made PostgreSQL plan the statement over parallel
+        # workers, which took about three times the CPU (docs/benchmarks.md, "Fleet spatial
+        # queries").
+        return await CORE.positions_in_box(connection, tables, bounds, window, limit)
 
     async def positions_in_polygon(
         self,
