@@ -23,6 +23,8 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
+from profiling import print_profile
 from running import free_port
 
 from webhost.data.tenancy import management
@@ -47,6 +49,90 @@ class FleetPlane:
     served: BenchTenant  # the tenant the plane process serves
     spare: BenchTenant  # another tenant of the same database, for raw reference writes
     spatial: str
+    pid: int  # the data plane process, for py-spy
+
+
+class CpuMeter:
+    """CPU seconds used while a block runs: the data plane process, this (load generating)
+    process, and the whole machine (PostgreSQL and anything else: the rest)."""
+
+    def __init__(self, plane: FleetPlane) -> None:
+        self._plane = psutil.Process(plane.pid)
+        self._me = psutil.Process()
+        self.plane = self.client = self.machine = self.wall = 0.0
+
+    @staticmethod
+    def _busy() -> float:
+        times = psutil.cpu_times()
+        return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+    @staticmethod
+    def _used(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+
+    def __enter__(self) -> CpuMeter:
+        self._started = (
+            time.perf_counter(),
+            self._used(self._plane),
+            self._used(self._me),
+            self._busy(),
+        )
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        wall, plane, client, machine = self._started
+        self.wall = time.perf_counter() - wall
+        self.plane = self._used(self._plane) - plane
+        self.client = self._used(self._me) - client
+        self.machine = self._busy() - machine
+
+    def summary(self, units: float, unit: str) -> str:
+        """CPU per ``unit`` (microseconds) and how busy the machine was."""
+        rest = max(0.0, self.machine - self.plane - self.client)
+        per = 1e6 / max(units, 1)
+        return (
+            f"cpu/{unit}: plane {self.plane * per:.0f} us, load generator "
+            f"{self.client * per:.0f} us, rest (PostgreSQL, other) {rest * per:.0f} us; "
+            f"machine {self.machine / self.wall / psutil.cpu_count():.0%} busy"
+        )
+
+
+class Profiler:
+    """py-spy's raw (collapsed) stacks of the data plane process while a block runs, and the
+    functions most often on the stack printed after it; nothing when ``directory`` is None."""
+
+    def __init__(self, plane: FleetPlane, directory: Path | None, name: str) -> None:
+        self.output: Path | None = None
+        self._recorder: subprocess.Popen[bytes] | None = None
+        search = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+        py_spy = shutil.which("py-spy", path=search)
+        if directory is None:
+            return
+        if py_spy is None:
+            raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+        directory.mkdir(parents=True, exist_ok=True)
+        self.output = directory / f"{name}-{plane.spatial}-{int(time.time())}.txt"
+        self._command = [
+            *(py_spy, "record", "--pid", str(plane.pid), "--rate", "200", "--nonblocking"),
+            *("--output", str(self.output), "--format", "raw"),
+        ]
+
+    def __enter__(self) -> Profiler:
+        if self.output is not None:
+            self._recorder = subprocess.Popen(
+                self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            time.sleep(0.5)  # attached before the load starts
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._recorder is None or self.output is None:
+            return
+        if self._recorder.poll() is None:
+            self._recorder.send_signal(signal.SIGINT)
+        self._recorder.wait(60)
+        print_profile(self.output)
 
 
 @contextmanager
@@ -145,7 +231,7 @@ def fleet_plane(database_url: str | None) -> Iterator[FleetPlane]:
                     if time.monotonic() > deadline:
                         raise SystemExit("the data plane did not start:\n" + log.read_text())
                     time.sleep(0.2)
-                yield FleetPlane(api_url, database, served, spare, spatial)
+                yield FleetPlane(api_url, database, served, spare, spatial, process.pid)
             finally:
                 process.send_signal(signal.SIGINT)
                 process.wait(60)
