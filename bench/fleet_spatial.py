@@ -2,8 +2,8 @@
 
 Loads ``--rows`` positions (default 10,000,000) of ``--vehicles`` vehicles (default 500) over
 the last ``--days`` days (default 28) straight into the served tenant's tables: the weekly
-partitions made by ``webhost.data.fleet.partitions``, then binary COPY into each partition (two
-connections), ``fleet_vehicles`` and ``fleet_latest`` rows for every vehicle, then VACUUM
+partitions made by ``webhost.data.fleet.partitions``, then binary COPY of each week's positions
+(two connections), ``fleet_vehicles`` and ``fleet_latest`` rows for every vehicle, then VACUUM
 ANALYZE. Vehicles drive smooth closed curves over a 30 x 30 km area around Berlin.
 
 Then measures, over HTTP with keep-alive, random query points inside the area:
@@ -195,8 +195,10 @@ async def load(plane: FleetPlane, rows: int, vehicles: int, days: int) -> Loaded
                             f"\r  loaded {loaded:,} ({loaded / elapsed:,.0f}/s)", end="", flush=True
                         )
 
+                # into the parent: a vehicle's few microseconds past its step may fall in the
+                # next week, and PostgreSQL routes each row to its partition
                 await own.copy_to_table(
-                    partitions.partition_name(week),
+                    partitions.PARENT,
                     schema_name=schema,
                     source=source(),
                     columns=_COLUMNS,
