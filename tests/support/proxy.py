@@ -9,6 +9,8 @@ import contextlib
 import threading
 from enum import Enum
 
+from webhost.db.urls import PostgresURL
+
 
 class Mode(Enum):
     PASS = "pass"
@@ -17,8 +19,11 @@ class Mode(Enum):
 
 
 class FaultyProxy:
-    def __init__(self, upstream_port: int) -> None:
+    """To 127.0.0.1:``upstream_port``, or to the Unix socket ``upstream_socket``."""
+
+    def __init__(self, upstream_port: int = 0, *, upstream_socket: str | None = None) -> None:
         self.upstream_port = upstream_port
+        self.upstream_socket = upstream_socket
         self.mode = Mode.PASS
         self.cut_answers = 0  # answers the server sent and the client never got
         self.port = 0
@@ -76,7 +81,12 @@ class FaultyProxy:
             writer.close()
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            if self.upstream_socket is not None:
+                up_reader, up_writer = await asyncio.open_unix_connection(self.upstream_socket)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(
+                    "127.0.0.1", self.upstream_port
+                )
         except OSError:
             writer.close()
             return
@@ -102,3 +112,17 @@ class FaultyProxy:
                 target.write(chunk)
                 await target.drain()
         target.close()
+
+
+def database_proxy(database: PostgresURL) -> tuple[FaultyProxy, PostgresURL]:
+    """A started proxy in front of ``database``'s server (TCP or Unix socket), and the address
+    that reaches the same database through it."""
+    url = database.url
+    socket_dir = url.query.get("host") or url.host or ""
+    port = url.port or 5432
+    if isinstance(socket_dir, str) and socket_dir.startswith("/"):
+        proxy = FaultyProxy(upstream_socket=f"{socket_dir}/.s.PGSQL.{port}").start()
+    else:
+        proxy = FaultyProxy(port).start()
+    through = url.set(host="127.0.0.1", port=proxy.port).difference_update_query(["host"])
+    return proxy, PostgresURL(through)

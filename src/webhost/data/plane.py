@@ -31,8 +31,10 @@ from webhost.data.sync.feed import RevisionFeed, take_notes
 from webhost.data.sync.options import SyncOptions
 from webhost.data.sync.tails import LiveHub
 from webhost.data.tenancy import management, repository
+from webhost.data.tenancy.key_cache import KeyCache
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
+from webhost.data.tenancy.repository import KeyRecord
 from webhost.data.tenancy.scope import Tenant, enter_tenant
 from webhost.data.yjs.room import RoomOptions
 from webhost.data.yjs.rooms import RoomRegistry
@@ -83,6 +85,7 @@ class DataPlane:
         self.fleet = fleet or FleetOptions()
         self.fleet_hub = FleetHub()
         self.webhooks = WebhookDispatcher(self.engine, only_tenant, self.fleet)
+        self.sender_keys = KeyCache()
         self.position_ingest = PositionIngest(self)
         self.fleet_streams = PositionStreams()
         self.feed = RevisionFeed()
@@ -174,6 +177,7 @@ class DataPlane:
                 await listener.add_listener(CHANGE_CHANNEL, self._on_collection_change)
                 # notices missed while nobody was listening
                 self.catalogue.cache.clear()
+                self.sender_keys.clear()
                 await self._disconnect_revoked(
                     self.rooms.connected_key_prefixes()
                     | self.live.connected_key_prefixes()
@@ -207,6 +211,7 @@ class DataPlane:
             await self.rooms.disconnect_key(prefix)
 
     def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: object) -> None:
+        self.sender_keys.drop(str(prefix))
         self.live.disconnect_key(str(prefix))
         self.fleet_hub.disconnect_key(str(prefix))
         self.fleet_streams.disconnect_key(str(prefix))
@@ -215,39 +220,62 @@ class DataPlane:
         task.add_done_callback(self._disconnects.discard)
 
     async def authenticate(
-        self,
-        raw_key: str | None,
-        connection: AsyncConnection | None = None,
-        *,
-        ingest: bool = False,
+        self, raw_key: str | None, connection: AsyncConnection | None = None
     ) -> Caller:
         """Resolve an API key to its tenant; every failure reads the same to the caller.
 
         A request passes its own connection, so the key lookup costs no second one from the pool.
-        A device key (scope ``ingest``) is accepted only where ``ingest`` says positions are sent.
         """
-        if not raw_key:
-            raise Unauthorized(
-                "missing API key: send 'Authorization: Bearer <key>' (or ?token= on WebSockets)"
-            )
-        prefix = split_api_key(raw_key)
-        if prefix is None:
-            raise Unauthorized("malformed API key")
+        prefix = _key_prefix(raw_key)
         if connection is not None:
             record = await repository.find_key(connection, prefix)
         else:
             async with self.engine.connect() as own:
                 record = await repository.find_key(own, prefix)
+        return _caller(prefix, self._verified(raw_key, record, ingest=False))
+
+    async def authenticate_sender(self, raw_key: str | None) -> Caller:
+        """A caller that may send positions, device keys (scope ``ingest``) included.
+
+        The key comes from the cache of recent keys when it is there (key_cache.py): only the
+        position write path takes such callers, and it checks their keys again as it stores.
+        """
+        prefix = _key_prefix(raw_key)
+        cached = self.sender_keys.get(prefix)
+        if cached is not None:
+            return _caller(prefix, self._verified(raw_key, cached, ingest=True))
+        async with self.engine.connect() as own:
+            record = await repository.find_key(own, prefix)
+        verified = self._verified(raw_key, record, ingest=True)
+        self.sender_keys.put(prefix, verified)  # from now, for at most its time to live
+        return _caller(prefix, verified)
+
+    def _verified(
+        self, raw_key: str | None, record: KeyRecord | None, *, ingest: bool
+    ) -> KeyRecord:
         if (
             record is None
             or record.revoked
             or not record.tenant_active
-            or not digest_matches(record.secret_digest, raw_key.strip())
+            or not digest_matches(record.secret_digest, (raw_key or "").strip())
             or (self.only_tenant is not None and record.tenant.id != self.only_tenant)
         ):
             raise Unauthorized("invalid or revoked API key")
         if record.scope != "full" and not ingest:
             raise Forbidden("this is a device key: it may only send positions (/v1/fleet)")
-        return Caller(
-            tenant=record.tenant, key_prefix=prefix, limits=record.limits, scope=record.scope
+        return record
+
+
+def _caller(prefix: str, record: KeyRecord) -> Caller:
+    return Caller(tenant=record.tenant, key_prefix=prefix, limits=record.limits, scope=record.scope)
+
+
+def _key_prefix(raw_key: str | None) -> str:
+    if not raw_key:
+        raise Unauthorized(
+            "missing API key: send 'Authorization: Bearer <key>' (or ?token= on WebSockets)"
         )
+    prefix = split_api_key(raw_key)
+    if prefix is None:
+        raise Unauthorized("malformed API key")
+    return prefix

@@ -87,7 +87,7 @@ async def osmand_with_token(request: Request) -> Response:
 async def _osmand(plane: DataPlane, key: str | None, request: Request) -> Response:
     # the plane is read straight from the app: PlaneDep is a plain function, which FastAPI
     # runs on its thread pool, a hand-off that cost a one-point request about 5% of its time
-    caller = await plane.authenticate(key, ingest=True)
+    caller = await plane.authenticate_sender(key)
     try:
         position = await _osmand_position(request, datetime.now(UTC))
     except PointRejected as rejected:

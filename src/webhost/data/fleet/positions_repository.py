@@ -79,12 +79,20 @@ WITH stored AS (
     WHERE EXCLUDED.device_time > latest.device_time
     RETURNING vehicle_id
 )
-SELECT (SELECT count(*) FROM stored)
+SELECT array_agg(vehicle_id), array_agg(device_time) FROM stored
 """
 
 
-async def store(driver: asyncpg.Connection, schema: str, rows: Sequence[StagedRow]) -> int:
-    """Move ``rows`` into place in one statement; returns how many were new."""
+async def store(driver: asyncpg.Connection, schema: str, rows: Sequence[StagedRow]) -> set[int]:
+    """Move ``rows`` into place in one statement; returns the ``seq`` of those that were new
+    (of two rows with the same key, the first)."""
     columns = [list(column) for column in zip(*rows, strict=True)]
-    stored = await driver.fetchval(_move_statement(schema), *columns)
-    return int(stored or 0)
+    moved = await driver.fetchrow(_move_statement(schema), *columns)
+    new = set(zip(moved[0] or (), moved[1] or (), strict=True)) if moved else set()
+    stored: set[int] = set()
+    for row in sorted(rows, key=lambda row: row[0]):  # the first of a key is the one stored
+        key = (row[1], row[2])
+        if key in new:
+            new.discard(key)
+            stored.add(row[0])
+    return stored

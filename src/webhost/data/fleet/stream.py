@@ -14,10 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
-import structlog
 from fastapi import WebSocket
-from sqlalchemy.exc import SQLAlchemyError
 
 from webhost.data.fleet.batches import candidates, check_count
 from webhost.errors import BadRequest, InvalidInput, RetryLater, WebHostError
@@ -33,8 +30,6 @@ from webhost.validation import MAX_JSON_DEPTH, text_problem
 
 if TYPE_CHECKING:
     from webhost.data.plane import Caller, DataPlane
-
-log = structlog.get_logger(__name__)
 
 # unsent answers a client may leave unread before it is closed (1013)
 MAX_UNREAD_BYTES = 8 * 1024 * 1024
@@ -83,12 +78,8 @@ class PositionStream:
             result = await self.plane.position_ingest.ingest(self.caller, candidates(points))
         except RetryLater as refused:
             self._error(batch_id, refused, retry_after=refused.retry_after_seconds)
-        except WebHostError as error:
+        except WebHostError as error:  # storage unavailable included: busy, send it again
             self._error(batch_id, error)
-        except (OSError, SQLAlchemyError, asyncpg.PostgresError) as exc:
-            log.warning("fleet.stream_failed", tenant=self.caller.tenant.name, error=str(exc)[:200])
-            unavailable = {"code": "unavailable", "message": "storage unavailable; send it again"}
-            self._send({"type": "error", "id": batch_id, "error": unavailable})
         else:
             self._send({"type": "ack", "id": batch_id, **result.to_json()})
 

@@ -66,28 +66,14 @@ async def get_caller_released(
 CallerReleasedDep = Annotated[Caller, Depends(get_caller_released)]
 
 
-async def get_ingest_caller(
-    plane: PlaneDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
-    connection: RequestConnectionDep,
-) -> Caller:
-    """A caller that may send positions: any key of the tenant, device keys included."""
-    return await plane.authenticate(
-        credentials.credentials if credentials else None, connection, ingest=True
-    )
-
-
-IngestCallerDep = Annotated[Caller, Depends(get_ingest_caller)]
-
-
 async def get_ingest_caller_released(
     plane: PlaneDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
 ) -> Caller:
-    """A caller that may send positions, authenticated on a connection that is back in the
-    pool at once: ingestion reads and checks the batch first, then stores it in a transaction
-    of its own, so no connection waits while a large batch is parsed."""
-    return await plane.authenticate(credentials.credentials if credentials else None, ingest=True)
+    """A caller that may send positions (``DataPlane.authenticate_sender``), holding no
+    connection: ingestion reads and checks the batch first, then stores it in a transaction of
+    its own, so no connection waits while a large batch is parsed."""
+    return await plane.authenticate_sender(credentials.credentials if credentials else None)
 
 
 IngestCallerReleasedDep = Annotated[Caller, Depends(get_ingest_caller_released)]
@@ -106,13 +92,16 @@ TenantConnectionDep = Annotated[AsyncConnection, Depends(get_tenant_connection)]
 
 async def authenticate_socket(websocket: WebSocket, *, ingest: bool = False) -> Caller | None:
     """The caller of a WebSocket handshake; None once a refusal (401, or 403 for a device key
-    where ``ingest`` does not allow one) has been answered."""
+    where ``ingest`` does not allow one) has been answered. ``ingest``: the socket only sends
+    positions (``DataPlane.authenticate_sender``)."""
     plane: DataPlane = websocket.app.state.plane
     raw_key = socket_api_key(
         websocket.query_params.get("token"), websocket.headers.get("authorization")
     )
     try:
-        return await plane.authenticate(raw_key, ingest=ingest)
+        if ingest:
+            return await plane.authenticate_sender(raw_key)
+        return await plane.authenticate(raw_key)
     except Unauthorized as exc:
         await deny_handshake(websocket, 401, CLOSE_UNAUTHORIZED, exc.message)
         return None

@@ -51,6 +51,24 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
     )
 
 
+async def live_keys(
+    connection: AsyncConnection, prefixes: list[str]
+) -> dict[str, tuple[uuid.UUID, TenantLimits]]:
+    """Of these key prefixes, those not revoked whose tenant is active: each key's tenant and
+    that tenant's limits as they are now."""
+    rows = await connection.execute(
+        text(
+            "SELECT k.prefix, t.id, t.yjs_document_max_bytes, t.vehicle_limit, "
+            "t.gps_points_per_second, t.retention_days "
+            f"FROM {CATALOGUE_SCHEMA}.api_keys k "
+            f"JOIN {CATALOGUE_SCHEMA}.tenants t ON t.id = k.tenant_id "
+            "WHERE k.prefix = ANY(:prefixes) AND k.revoked_at IS NULL AND t.status = 'active'"
+        ),
+        {"prefixes": prefixes},
+    )
+    return {row[0]: (row[1], TenantLimits(*row[2:])) for row in rows}
+
+
 async def registered_tenants(
     connection: AsyncConnection, *, only: uuid.UUID | None = None
 ) -> list[Tenant]:
