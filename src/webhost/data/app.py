@@ -74,6 +74,8 @@ def create_data_app(plane: DataPlane) -> FastAPI:
         max_age=86400,
     )
     install_error_handlers(app)
+    # routes are matched in order, and trackers send far more requests than anyone else
+    app.include_router(fleet_ingest_router)
     app.include_router(collections_router)
     app.include_router(sync_router)
     app.include_router(yjs_router)
@@ -85,7 +87,6 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(fleet_live_router)
     app.include_router(fleet_webhooks_router)
     app.include_router(fleet_vehicles_router)
-    app.include_router(fleet_ingest_router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
