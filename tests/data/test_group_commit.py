@@ -49,8 +49,12 @@ def run(scenario: Coroutine[Any, Any, None]) -> None:
     asyncio.run(scenario)
 
 
-def committer(ledger: Ledger, max_group_size: int = 100) -> TenantGroupCommitter[str, str]:
-    return TenantGroupCommitter(ledger.write, size=len, max_group_size=max_group_size, name="test")
+def committer(
+    ledger: Ledger, max_group_size: int = 100, alone_from: int | None = None
+) -> TenantGroupCommitter[str, str]:
+    return TenantGroupCommitter(
+        ledger.write, size=len, max_group_size=max_group_size, alone_from=alone_from, name="test"
+    )
 
 
 def test_a_lone_submission_goes_at_once_and_those_that_wait_go_together() -> None:
@@ -97,6 +101,26 @@ async def _test_a_group_takes_submissions_up_to_its_size_and_always_one() -> Non
     tenant = a_tenant()
     await asyncio.gather(*(groups.submit(tenant, name) for name in ("aaa", "bb", "c", "dddddddd")))
     assert ledger.groups == [["aaa", "bb"], ["c"], ["dddddddd"]]
+
+
+def test_a_large_submission_goes_at_once_beside_a_group_in_flight() -> None:
+    run(_test_a_large_submission_goes_at_once_beside_a_group_in_flight())
+
+
+async def _test_a_large_submission_goes_at_once_beside_a_group_in_flight() -> None:
+    ledger = Ledger()
+    groups = committer(ledger, alone_from=5)
+    tenant = a_tenant()
+    ledger.pause.clear()
+    small = asyncio.create_task(groups.submit(tenant, "a"))
+    await asyncio.sleep(0.01)  # "a" is being written
+    waiting = asyncio.create_task(groups.submit(tenant, "b"))
+    large = asyncio.create_task(groups.submit(tenant, "large"))
+    await asyncio.sleep(0.01)
+    ledger.pause.set()
+    await asyncio.gather(small, waiting, large)
+    # "large" was written beside "a", not after it with "b"
+    assert ledger.groups == [["a"], ["large"], ["b"]]
 
 
 def test_a_submission_that_breaks_its_group_fails_alone() -> None:

@@ -6,6 +6,10 @@ for many, and a tenant's writers take turns on the same rows anyway. Written tog
 costs them once. A submission that arrives when nothing is in flight goes at once, alone, so
 grouping adds no latency while the tenant is quiet.
 
+A submission of ``alone_from`` or more goes at once in a transaction of its own, beside any
+group in flight: it pays for its transaction by itself, and queueing large writes behind each
+other would only leave the database's other cores idle.
+
 The write function answers every submission of a group, in order. A group that fails with a
 ``WebHostError`` (the write decided so: storage unavailable, say) fails every submission in
 it. A group that fails for any other reason is written again one submission at a time, so a
@@ -50,15 +54,19 @@ class TenantGroupCommitter(Generic[S, A]):
         size: Callable[[S], int],
         max_group_size: int,
         name: str,
+        alone_from: int | None = None,
     ) -> None:
         self._write_group = write
         self._size = size
         self._max_group_size = max_group_size
+        self._alone_from = alone_from
         self._name = name
         self._queues: dict[str, _Queue[S, A]] = {}
 
     async def submit(self, tenant: Tenant, submission: S) -> A:
         """Write one submission; its answer once the group it went in has committed."""
+        if self._alone_from is not None and self._size(submission) >= self._alone_from:
+            return await self._alone(tenant, submission)
         queue = self._queues.setdefault(tenant.name, _Queue())
         answered: asyncio.Future[A] = asyncio.get_running_loop().create_future()
         queue.waiting.append((submission, answered))
@@ -78,16 +86,27 @@ class TenantGroupCommitter(Generic[S, A]):
                     log.exception(f"{self._name}.failed", tenant=tenant.name)
                     _fail(group, WebHostError("internal error while writing"))
                     continue
-                for each in group:  # find the submission that breaks the group: it fails alone
+                for submission, answered in group:  # the one that breaks the group fails alone
                     try:
-                        await self._commit(tenant, [each])
+                        answer = await self._alone(tenant, submission)
                     except WebHostError as error:
-                        _fail([each], error)
-                    except Exception:
-                        log.exception(f"{self._name}.failed", tenant=tenant.name)
-                        _fail([each], WebHostError("internal error while writing"))
+                        _fail([(submission, answered)], error)
+                    else:
+                        if not answered.done():
+                            answered.set_result(answer)
         if self._queues.get(tenant.name) is queue and not queue.waiting:
             del self._queues[tenant.name]
+
+    async def _alone(self, tenant: Tenant, submission: S) -> A:
+        """One submission in a transaction of its own; raises WebHostError only."""
+        try:
+            (answer,) = await self._write_group(tenant, [submission])
+        except WebHostError:
+            raise
+        except Exception:
+            log.exception(f"{self._name}.failed", tenant=tenant.name)
+            raise WebHostError("internal error while writing") from None
+        return answer
 
     async def _commit(self, tenant: Tenant, group: list[tuple[S, asyncio.Future[A]]]) -> None:
         answers = await self._write_group(tenant, [submission for submission, _ in group])

@@ -46,6 +46,9 @@ log = structlog.get_logger(__name__)
 
 # a group stops taking requests past this many points (a full batch of 10,000 goes alone)
 MAX_GROUP_POINTS = 10_000
+# a request of this many points pays for its transaction itself: it is stored at once, beside
+# any group in flight, so that concurrent batches keep PostgreSQL's cores busy
+ALONE_POINTS = 500
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +97,7 @@ class PositionWriter:
             self._write_group,
             size=lambda submission: len(submission.points),
             max_group_size=MAX_GROUP_POINTS,
+            alone_from=ALONE_POINTS,
             name="fleet.positions",
         )
 
