@@ -34,7 +34,10 @@ import httpx
 from fleet_plane import CpuMeter, FleetPlane, Profiler, fleet_plane
 
 from webhost.data.fleet import partitions
+from webhost.data.fleet.storage import storage_for
+from webhost.data.tenancy.scope import tenant_transaction
 from webhost.db import admin
+from webhost.db.engine import create_engine
 from webhost.simulator import run as run_module
 from webhost.simulator import senders
 from webhost.simulator.run import Simulation, simulate
@@ -74,16 +77,16 @@ def raw_rows(count: int, start: datetime, seed: int) -> list[tuple[object, ...]]
 async def raw_copy(plane: FleetPlane, rows: list[tuple[object, ...]]) -> float:
     """Points per second of plain binary COPY, 4 connections, 1,000 rows a COPY."""
     schema = plane.spare.tenant.name
+    engine = create_engine(plane.database, pool_size=1)
+    try:
+        async with tenant_transaction(engine, plane.spare.tenant) as connection:
+            storage = await storage_for(connection, plane.spare.tenant)
+            weeks = {partitions.week_of(row[1]) for row in rows}  # type: ignore[arg-type]
+            await storage.prepare_weeks(connection, weeks)
+    finally:
+        await engine.dispose()
     connections = [await admin.connect(plane.database) for _ in range(SENDERS)]
     try:
-        weeks = {partitions.week_of(row[1]) for row in rows}  # type: ignore[arg-type]
-        for week in sorted(weeks):
-            start, end = partitions.week_bounds(week)
-            await connections[0].execute(
-                f'CREATE TABLE IF NOT EXISTS "{schema}".{partitions.partition_name(week)} '
-                f'PARTITION OF "{schema}".fleet_positions '
-                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-            )
         chunks = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
         started = time.perf_counter()
 
@@ -241,7 +244,10 @@ async def osmand_lean(plane: FleetPlane, points: int) -> tuple[float, float, flo
 async def run(
     plane: FleetPlane, points: int, rounds: int, osmand_points: int, profile: Path | None
 ) -> None:
-    print(f"spatial path: {plane.spatial}; {VEHICLES} vehicles, {BATCH} points a request")
+    print(
+        f"spatial path: {plane.spatial}; positions in {plane.storage}; "
+        f"{VEHICLES} vehicles, {BATCH} points a request"
+    )
     # a warm-up registers the vehicles and fills caches on both sides
     await through_plane(plane, 5 * BATCH, seed=1000)
     await raw_copy(plane, raw_rows(5 * BATCH, datetime.now(UTC) - timedelta(days=20), 1000))

@@ -49,6 +49,7 @@ class FleetPlane:
     served: BenchTenant  # the tenant the plane process serves
     spare: BenchTenant  # another tenant of the same database, for raw reference writes
     spatial: str
+    storage: str  # partitions or hypertable
     pid: int  # the data plane process, for py-spy
 
 
@@ -149,7 +150,7 @@ def postgres(database_url: str | None) -> Iterator[PostgresURL]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def _provision(database: PostgresURL) -> tuple[BenchTenant, BenchTenant, str]:
+async def _provision(database: PostgresURL) -> tuple[BenchTenant, BenchTenant, str, str]:
     engine = create_engine(database, pool_size=1)
     made = []
     try:
@@ -171,12 +172,12 @@ async def _provision(database: PostgresURL) -> tuple[BenchTenant, BenchTenant, s
         await engine.dispose()
     connection = await admin.connect(database)
     try:
-        spatial = await connection.fetchval(
-            f'SELECT spatial FROM "{made[0].tenant.name}"._fleet_settings'
+        spatial, storage = await connection.fetchrow(
+            f'SELECT spatial, storage FROM "{made[0].tenant.name}"._fleet_settings'
         )
     finally:
         await connection.close()
-    return made[0], made[1], str(spatial)
+    return made[0], made[1], str(spatial), str(storage)
 
 
 async def _drop(server: PostgresURL, name: str, roles: list[str]) -> None:
@@ -200,7 +201,7 @@ def fleet_plane(database_url: str | None) -> Iterator[FleetPlane]:
         database = server.with_database(name)
         roles: list[str] = []
         try:
-            served, spare, spatial = asyncio.run(_provision(database))
+            served, spare, spatial, storage = asyncio.run(_provision(database))
             roles = [served.tenant.name, spare.tenant.name]
             port = free_port()
             log = Path(tempfile.mkstemp(prefix="whbench-plane-", suffix=".log")[1])
@@ -231,7 +232,7 @@ def fleet_plane(database_url: str | None) -> Iterator[FleetPlane]:
                     if time.monotonic() > deadline:
                         raise SystemExit("the data plane did not start:\n" + log.read_text())
                     time.sleep(0.2)
-                yield FleetPlane(api_url, database, served, spare, spatial, process.pid)
+                yield FleetPlane(api_url, database, served, spare, spatial, storage, process.pid)
             finally:
                 process.send_signal(signal.SIGINT)
                 process.wait(60)

@@ -44,6 +44,7 @@ from webhost.data.fleet.geometry import Bounds
 from webhost.data.fleet.query_schemas import TimeWindow
 from webhost.data.fleet.query_tables import FleetTables
 from webhost.data.fleet.spatial import IMPLEMENTATIONS
+from webhost.data.fleet.storage import storage_for
 from webhost.data.tenancy.scope import tenant_transaction
 from webhost.db import admin
 from webhost.db.engine import create_engine
@@ -149,7 +150,7 @@ async def load(plane: FleetPlane, rows: int, vehicles: int, days: int) -> Loaded
     engine = create_engine(plane.database, pool_size=1)
     try:
         async with tenant_transaction(engine, tenant) as connection:
-            await partitions.ensure_partitions(connection, weeks)
+            await (await storage_for(connection, tenant)).prepare_weeks(connection, weeks)
     finally:
         await engine.dispose()
     connection = await admin.connect(plane.database)
@@ -463,7 +464,7 @@ async def explain(plane: FleetPlane, loaded: Loaded) -> None:
 
 
 async def run(arguments: argparse.Namespace, plane: FleetPlane) -> None:
-    print(f"spatial path: {plane.spatial}")
+    print(f"spatial path: {plane.spatial}; positions in {plane.storage}")
     loaded = await load(plane, arguments.rows, arguments.vehicles, arguments.days)
     if arguments.explain:
         await explain(plane, loaded)

@@ -74,7 +74,9 @@ async def _tenants_of(database: PostgresURL) -> list[str]:
         await connection.close()
 
 
-def create_dataplane_database(server: PostgresURL) -> PostgresURL:
+def create_dataplane_database(server: PostgresURL, *, timescaledb: bool = True) -> PostgresURL:
+    """A data-plane database; ``timescaledb=False``: without TimescaleDB even where the server
+    has it (as most servers are), so its tenants keep positions in weekly partitions."""
     url = create_fresh_database(server, "dp")
 
     async def migrate() -> None:
@@ -82,6 +84,8 @@ def create_dataplane_database(server: PostgresURL) -> PostgresURL:
         try:
             async with engine.begin() as connection:
                 await management.migrate_catalogue(connection)
+                if not timescaledb:
+                    await connection.exec_driver_sql("DROP EXTENSION IF EXISTS timescaledb")
         finally:
             await engine.dispose()
 

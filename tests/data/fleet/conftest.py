@@ -7,7 +7,12 @@ import pytest
 
 from tests.data.fleet.positions import FleetDatabase
 from tests.support.clients import api_client
-from tests.support.database import ProvisionedTenant, add_key, provision_tenant
+from tests.support.database import (
+    ProvisionedTenant,
+    add_key,
+    create_dataplane_database,
+    provision_tenant,
+)
 from tests.support.servers import ServedApp
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.db.urls import PostgresURL
@@ -42,3 +47,10 @@ def limited_tenant(
 def fleet(dataplane_database: PostgresURL) -> Iterator[FleetDatabase]:
     with FleetDatabase(dataplane_database) as database:
         yield database
+
+
+@pytest.fixture(scope="session")
+def partitions_database(postgres_server: PostgresURL) -> PostgresURL:
+    """A data-plane database without TimescaleDB, even where the server has it: its tenants
+    keep positions in weekly partitions."""
+    return create_dataplane_database(postgres_server, timescaledb=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from webhost.data.fleet.partitions import ensure_partitions, week_of
+from webhost.data.fleet.partitions import week_of
+from webhost.data.fleet.storage import IMPLEMENTATIONS
 from webhost.data.tenancy.scope import Tenant, tenant_transaction
 from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
@@ -130,12 +131,17 @@ async def insert_vehicles(
     return ids
 
 
+async def make_room(connection: AsyncConnection, moments: Iterable[datetime]) -> None:
+    """Room for positions at these moments, in the tenant's storage (partitions or chunks)."""
+    setting = await connection.scalar(text("SELECT storage FROM _fleet_settings"))
+    storage = IMPLEMENTATIONS[str(setting)]
+    await storage.prepare_weeks(connection, {week_of(moment) for moment in moments})
+
+
 async def insert_fixes(
     connection: AsyncConnection, fixes: Mapping[str, Sequence[Fix]], ids: Mapping[str, int]
 ) -> None:
-    await ensure_partitions(
-        connection, {week_of(fix.time) for track in fixes.values() for fix in track}
-    )
+    await make_room(connection, (fix.time for track in fixes.values() for fix in track))
     rows = [_fix_row(ids[identifier], fix) for identifier, track in fixes.items() for fix in track]
     if rows:
         await connection.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +19,21 @@ from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
 
 NOW = datetime(2026, 12, 2, 15, 30, tzinfo=UTC)  # a Wednesday
+
+
+@pytest.fixture
+def dataplane_database(partitions_database: PostgresURL) -> PostgresURL:
+    """Tenants of a database without TimescaleDB: weekly partitions are what is tested here."""
+    return partitions_database
+
+
+def test_tenants_of_a_database_without_timescaledb_keep_weekly_partitions(
+    dataplane_database: PostgresURL, tenant: ProvisionedTenant
+) -> None:
+    settings = query(
+        dataplane_database, f'SELECT storage FROM "{tenant.tenant.name}"._fleet_settings'
+    )
+    assert settings == [("partitions",)]
 
 
 def maintain(

@@ -19,13 +19,13 @@ from tests.data.fleet.tracking import (
     rfc3339,
     send,
     send_ndjson,
+    table_holding,
     track,
 )
 from tests.support.bad_input import assert_clear_error
 from tests.support.clients import api_client
 from tests.support.database import ProvisionedTenant
 from tests.support.servers import ServedApp
-from webhost.data.fleet import partitions
 from webhost.db.urls import PostgresURL
 
 
@@ -74,7 +74,7 @@ def test_a_retried_batch_stores_nothing_twice(
     assert stored[-1]["latitude"] == 1.0
 
 
-def test_a_late_point_lands_in_its_own_weeks_partition(
+def test_a_late_point_lands_in_the_table_of_its_own_week(
     client: httpx.Client, dataplane_database: PostgresURL, tenant: ProvisionedTenant
 ) -> None:
     now = datetime.now(UTC)
@@ -82,7 +82,7 @@ def test_a_late_point_lands_in_its_own_weeks_partition(
     answer = send(client, [point("truck-1", now - timedelta(minutes=1)), point("truck-1", late)])
     assert answer["accepted"] == 2
     where = {row["device_time"]: row["partition"] for row in positions(dataplane_database, tenant)}
-    assert where[late] == partitions.partition_name(partitions.week_of(late))
+    assert where[late] == table_holding(dataplane_database, tenant, late)
     assert len(set(where.values())) == 2
     # the vehicle's latest position is the newest point, not the late one
     assert latest(dataplane_database, tenant)["truck-1"]["device_time"] > late

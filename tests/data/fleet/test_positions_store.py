@@ -12,11 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.data.fleet.positions import FleetDatabase, Vehicle, insert_vehicles
+from tests.data.fleet.positions import FleetDatabase, Vehicle, insert_vehicles, make_room
 from tests.data.fleet.tracking import recent
 from tests.support.database import ProvisionedTenant, provision_tenant
 from webhost.data.fleet import positions_repository
-from webhost.data.fleet.partitions import ensure_partitions, week_of
 from webhost.data.fleet.positions_repository import StagedRow
 from webhost.db.admin import quote_ident
 from webhost.db.driver import driver_of
@@ -76,9 +75,7 @@ def run_path(
             connection, [Vehicle(f"example-{example}-{n}") for n in range(3)]
         )
         ids = {n: made[f"example-{example}-{n}"] for n in range(3)}
-        await ensure_partitions(
-            connection, {week_of(START + timedelta(seconds=s)) for _, s in before + sent}
-        )
+        await make_room(connection, (START + timedelta(seconds=s) for _, s in before + sent))
         driver = await driver_of(connection)
         schema = quote_ident(tenant.tenant.name)
         if before:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.support.database import ProvisionedTenant
+from webhost.data.fleet import partitions
 from webhost.db import admin
 from webhost.db.urls import PostgresURL
 
@@ -123,3 +124,19 @@ def latest(database: PostgresURL, tenant: ProvisionedTenant) -> dict[str, dict[s
         "JOIN fleet_vehicles v ON v.id = l.vehicle_id",
     )
     return {row.pop("identifier"): row for row in rows}
+
+
+def table_holding(database: PostgresURL, tenant: ProvisionedTenant, moment: datetime) -> str:
+    """The table a position at ``moment`` belongs in: its week's partition, or the hypertable
+    chunk whose range holds it."""
+    storage = as_tenant(database, tenant, "SELECT storage FROM _fleet_settings")[0]["storage"]
+    if storage == "partitions":
+        return partitions.partition_name(partitions.week_of(moment))
+    chunks = as_tenant(
+        database,
+        tenant,
+        "SELECT chunk_name, range_start, range_end FROM timescaledb_information.chunks "
+        "WHERE hypertable_schema = current_schema() AND hypertable_name = 'fleet_positions'",
+    )
+    (holding,) = [c["chunk_name"] for c in chunks if c["range_start"] <= moment < c["range_end"]]
+    return str(holding)

@@ -29,6 +29,7 @@ from webhost.data.fleet import (
     webhooks_repository,
 )
 from webhost.data.fleet.points import Position, Rejection, encode_attributes
+from webhost.data.fleet.storage import storage_for
 from webhost.data.fleet.webhooks_service import event_payloads
 from webhost.data.group_commit import TenantGroupCommitter
 from webhost.data.tenancy import repository
@@ -72,8 +73,8 @@ Answer = Stored | WebHostError
 
 
 class KnownWeeks:
-    """Weeks whose position partition a tenant is known to have, so most groups skip the
-    catalog query; only weeks seen after a commit are remembered."""
+    """Weeks a tenant is known to have room for (storage.py), so most groups skip asking; only
+    weeks seen after a commit are remembered."""
 
     def __init__(self) -> None:
         self._weeks: dict[str, set[date]] = {}
@@ -142,7 +143,8 @@ class PositionWriter:
             # in a transaction of its own: creating a partition locks the whole table, and a
             # group holding that lock while it waits for a vehicle's row would deadlock others
             async with self._plane.transaction(tenant) as connection:
-                await partitions.ensure_partitions(connection, missing)
+                storage = await storage_for(connection, tenant)
+                await storage.prepare_weeks(connection, missing)
         async with self._plane.transaction() as connection:
             refused, limits = await self._check_keys(connection, tenant, group)
             admitted = [submission for submission in group if submission not in refused]

@@ -1,4 +1,5 @@
-"""Periodic fleet maintenance: partitions for the coming weeks, retention by dropping weeks.
+"""Periodic fleet maintenance: room for the coming weeks, retention by dropping whole weeks
+(partitions, or a hypertable's chunks: storage.py).
 
 Runs on every data plane; two planes on one database take turns per tenant (an advisory lock),
 and a tenant whose plan sets no retention keeps its positions.
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from webhost.data.fleet import partitions
+from webhost.data.fleet.storage import storage_for
 from webhost.data.tenancy import repository as directory
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import Tenant, tenant_transaction
@@ -44,12 +46,13 @@ async def maintain_tenant(
         )
         if not locked.scalar():
             return done
+        storage = await storage_for(connection, tenant)
         this_week = partitions.week_of(now)
-        done.created = await partitions.ensure_partitions(
+        done.created = await storage.prepare_weeks(
             connection, [this_week + partitions.WEEK * ahead for ahead in range(WEEKS_AHEAD + 1)]
         )
         if limits.retention_days is not None:
-            done.dropped = await partitions.drop_expired(connection, limits.retention_days, now)
+            done.dropped = await storage.drop_expired(connection, limits.retention_days, now)
             # events are small and indexed by time: a bounded delete keeps them to the retention
             await connection.execute(
                 text(
