@@ -126,14 +126,9 @@ async def migrate_tenant(engine: AsyncEngine, tenant: Tenant, revision: str = "h
 
 
 async def grant_plane_access(connection: AsyncConnection, plane_role: str, tenant: Tenant) -> None:
-    """Let a dedicated data-plane login role read the directory and act as its tenant, and the
-    tenant stage position batches in temporary tables (its database grants PUBLIC nothing)."""
+    """Let a dedicated data-plane login role read the directory and act as its tenant."""
     plane, tenant_role = quote_ident(plane_role), quote_ident(tenant.name)
     await connection.exec_driver_sql(f"GRANT {tenant_role} TO {plane}")
-    database = await connection.scalar(text("SELECT current_database()"))
-    await connection.exec_driver_sql(
-        f"GRANT TEMPORARY ON DATABASE {quote_ident(str(database))} TO {tenant_role}"
-    )
     await connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {CATALOGUE_SCHEMA} TO {plane}")
     await connection.exec_driver_sql(
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {CATALOGUE_SCHEMA} TO {plane}"
