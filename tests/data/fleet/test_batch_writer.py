@@ -4,6 +4,7 @@ keys checked again as they store; storage that goes away answered with "busy, se
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -164,3 +165,55 @@ def test_storage_that_goes_away_is_answered_busy_and_what_is_sent_again_is_store
         dataplane_database, f'SELECT count(*) FROM "{tenant.tenant.name}".fleet_positions'
     )
     assert stored == [(2,)]
+
+
+def test_in_a_group_the_vehicle_limit_refuses_each_request_its_own_points(
+    start_plane: StartPlane, limited_tenant: Callable[..., ProvisionedTenant]
+) -> None:
+    tenant = limited_tenant(vehicle_limit=2)
+    started = start_plane()
+    plane = started.plane
+
+    async def scenario() -> tuple[IngestResult, IngestResult, IngestResult]:
+        caller = await plane.authenticate_sender(tenant.api_key)
+        return await asyncio.gather(
+            plane.position_ingest.ingest(caller, [position("car-1", 1)]),
+            plane.position_ingest.ingest(caller, [position("car-1", 2), position("car-2", 2)]),
+            plane.position_ingest.ingest(
+                caller, [position("car-1", 3), position("car-3", 3), position("car-2", 3)]
+            ),
+        )
+
+    first, second, third = started.served.call(scenario())
+    assert counts(first) == (1, 0, [])
+    assert counts(second) == (2, 0, [])
+    assert (third.accepted, third.duplicates) == (2, 0)
+    assert [(r.index, r.vehicle, r.code) for r in third.rejected] == [
+        (1, "car-3", "vehicle_limit_reached")
+    ]
+
+
+def test_a_thousand_requests_at_once_are_each_answered_for_their_point(
+    start_plane: StartPlane, dataplane_database: PostgresURL, tenant: ProvisionedTenant
+) -> None:
+    started = start_plane()
+    plane = started.plane
+
+    async def scenario() -> list[IngestResult]:
+        caller = await plane.authenticate_sender(tenant.api_key)
+        return await asyncio.gather(
+            *(
+                plane.position_ingest.ingest(caller, [position(f"phone-{n % 40}", n)])
+                for n in range(1000)
+            )
+        )
+
+    answers = started.served.call(scenario(), timeout=120)
+    assert [counts(answer) for answer in answers] == [(1, 0, [])] * 1000
+    transactions = query(
+        dataplane_database,
+        f'SELECT count(*), count(DISTINCT server_time) FROM "{tenant.tenant.name}".fleet_positions',
+    )
+    stored, groups = transactions[0]
+    assert stored == 1000
+    assert groups == 1  # all of them joined the queue before its first group was taken

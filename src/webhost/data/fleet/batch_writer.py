@@ -11,6 +11,7 @@ the outcome once that transaction has committed, so whatever it reports as store
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -211,20 +212,17 @@ class _Points:
             )
 
     def split(self, written: Written) -> list[Stored]:
-        outcomes: list[Stored] = []
-        for submission, start in zip(self._group, self._starts, strict=True):
-            end = start + len(submission.points)
-            outcomes.append(
-                Stored(
-                    stored=sum(1 for number in written.stored if start <= number < end),
-                    refused=[
-                        replace(rejection, index=submission.points[rejection.index - start][0])
-                        for rejection in written.refused
-                        if start <= rejection.index < end
-                    ],
-                )
-            )
+        outcomes = [Stored() for _ in self._group]
+        for number in written.stored:
+            outcomes[self._submission_of(number)].stored += 1
+        for rejection in written.refused:
+            which = self._submission_of(rejection.index)
+            index, _position = self._group[which].points[rejection.index - self._starts[which]]
+            outcomes[which].refused.append(replace(rejection, index=index))
         return outcomes
+
+    def _submission_of(self, number: int) -> int:
+        return bisect.bisect_right(self._starts, number) - 1
 
 
 @dataclass(frozen=True)
