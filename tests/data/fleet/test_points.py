@@ -116,3 +116,37 @@ def test_any_json_is_a_position_within_bounds_or_rejected_with_a_reason(raw: Any
     for value in (position.latitude, position.longitude, position.altitude, position.accuracy):
         assert value is None or math.isfinite(value)
     assert WINDOW.earliest <= position.device_time <= WINDOW.latest
+
+
+NUMBER_FIELDS = ("latitude", "longitude", "speed", "heading", "altitude", "accuracy", "battery")
+BOUNDS = {
+    "latitude": (-90, 90),
+    "longitude": (-180, 180),
+    "speed": (0, 10_000),
+    "heading": (0, 360),
+    "altitude": (-1_000_000, 1_000_000),
+    "accuracy": (0, 10_000_000),
+    "battery": (0, 100),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {name: st.floats(-200, 200) | st.floats() for name in NUMBER_FIELDS},
+    )
+)
+def test_the_first_number_that_is_not_finite_is_named_else_the_first_out_of_bounds(
+    numbers: dict[str, float],
+) -> None:
+    position = Position(vehicle="v", device_time=NOW, **numbers)
+    not_finite = [name for name in NUMBER_FIELDS if not math.isfinite(numbers[name])]
+    outside = [
+        name for name in NUMBER_FIELDS if not BOUNDS[name][0] <= numbers[name] <= BOUNDS[name][1]
+    ]
+    if not not_finite and not outside:
+        check_position(position, WINDOW)
+        return
+    first = not_finite[0] if not_finite else outside[0]
+    with pytest.raises(PointRejected, match=f"^{first} "):
+        check_position(position, WINDOW)

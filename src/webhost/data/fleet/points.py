@@ -8,8 +8,10 @@ Units are ours: speed km/h, heading degrees, altitude and accuracy metres, batte
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 import struct
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -45,6 +47,19 @@ POINT_FIELDS = frozenset(
     }
 )
 _NUMBERS = ("latitude", "longitude", "speed", "heading", "altitude", "accuracy", "battery")
+_SLASH_OR_CONTROL = re.compile(r"[/\x00-\x1f\x7f]")
+# each number's bounds, in the order their problems are reported
+_BOUNDS = (
+    ("latitude", -90.0, 90.0, ""),
+    ("longitude", -180.0, 180.0, ""),
+    ("speed", 0.0, MAX_SPEED_KMH, " km/h"),
+    ("heading", 0.0, 360.0, " degrees"),
+    ("altitude", -MAX_ABS_ALTITUDE_M, MAX_ABS_ALTITUDE_M, " m"),
+    ("accuracy", 0.0, MAX_ACCURACY_M, " m"),
+    ("battery", 0.0, 100.0, " percent"),
+)
+# float4 keeps every heading below this as less than 360 (its spacing there is 3e-5)
+_BELOW_360_AS_REAL = 359.999
 
 
 class PointRejected(Exception):
@@ -109,10 +124,16 @@ def identifier_problem(value: str) -> str | None:
     hold no '/' and no control characters."""
     if not 1 <= len(value) <= MAX_IDENTIFIER_LENGTH:
         return f"is {len(value)} characters long; identifiers have 1 to {MAX_IDENTIFIER_LENGTH}"
+    return _character_problem(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _character_problem(value: str) -> str | None:
+    """Cached: a batch names its few vehicles over and over (and each is short)."""
     problem = text_problem(value)
     if problem is not None:
         return problem
-    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _SLASH_OR_CONTROL.search(value):
         return "contains '/' or a control character"
     return None
 
@@ -121,8 +142,8 @@ def parse_point(raw: Any) -> Position:
     """A point object of our API (the bounds are ``check_position``'s)."""
     if not isinstance(raw, dict):
         raise PointRejected(f"a point is a JSON object, not {_kind(raw)}")
-    unknown = sorted(set(raw) - POINT_FIELDS)
-    if unknown:
+    if not POINT_FIELDS.issuperset(raw):
+        unknown = sorted(set(raw) - POINT_FIELDS)
         raise PointRejected(
             f"unknown field {json.dumps(unknown[0])}; a point has {', '.join(sorted(POINT_FIELDS))}"
         )
@@ -131,7 +152,11 @@ def parse_point(raw: Any) -> Position:
         raise PointRejected(
             f"vehicle must be the vehicle's identifier (text), not {_kind(vehicle)}"
         )
-    numbers = {name: number(raw.get(name), name) for name in _NUMBERS}
+    numbers: dict[str, float | None] = {}
+    for name in _NUMBERS:
+        value = raw.get(name)
+        # JSON's decimals arrive as floats: the common case skips the checks of number()
+        numbers[name] = value if type(value) is float else number(value, name)
     latitude, longitude = numbers.pop("latitude"), numbers.pop("longitude")
     if latitude is None or longitude is None:
         raise PointRejected("latitude and longitude are required")
@@ -208,25 +233,35 @@ def check_position(position: Position, window: TimeWindow) -> Position:
     problem = identifier_problem(position.vehicle)
     if problem is not None:
         raise PointRejected(f"vehicle {problem}")
-    for name in _NUMBERS:
-        value = getattr(position, name)
-        if value is not None and not math.isfinite(value):
-            raise PointRejected(f"{name} must be a finite number")
-    _within("latitude", position.latitude, -90.0, 90.0)
-    _within("longitude", position.longitude, -180.0, 180.0)
-    _within("speed", position.speed, 0.0, MAX_SPEED_KMH, unit=" km/h")
-    _within("heading", position.heading, 0.0, 360.0, unit=" degrees")
-    _within("altitude", position.altitude, -MAX_ABS_ALTITUDE_M, MAX_ABS_ALTITUDE_M, unit=" m")
-    _within("accuracy", position.accuracy, 0.0, MAX_ACCURACY_M, unit=" m")
-    _within("battery", position.battery, 0.0, 100.0, unit=" percent")
+    if not _numbers_within_bounds(position):
+        _reject_numbers(position)
     _check_time(position.device_time, window)
     if position.attributes is not None:
         _check_attributes(position.attributes)
     heading = position.heading
     # stored as real: a heading that rounds to 360 there is due north
-    if heading is not None and _as_real(heading) >= 360.0:
+    if heading is not None and heading >= _BELOW_360_AS_REAL and _as_real(heading) >= 360.0:
         return replace(position, heading=0.0)
     return position
+
+
+def _numbers_within_bounds(position: Position) -> bool:
+    """Whether every number is within its bounds (NaN is within none)."""
+    for name, low, high, _unit in _BOUNDS:
+        value = getattr(position, name)
+        if value is not None and not low <= value <= high:
+            return False
+    return True
+
+
+def _reject_numbers(position: Position) -> None:
+    """Raise for the first number that is not finite, else for the first out of bounds."""
+    for name in _NUMBERS:
+        value = getattr(position, name)
+        if value is not None and not math.isfinite(value):
+            raise PointRejected(f"{name} must be a finite number")
+    for name, low, high, unit in _BOUNDS:
+        _within(name, getattr(position, name), low, high, unit)
 
 
 def _within(name: str, value: float | None, low: float, high: float, unit: str = "") -> None:
