@@ -231,15 +231,16 @@ async def load(plane: FleetPlane, rows: int, vehicles: int, days: int) -> Loaded
         analyzed = time.perf_counter()
         for table in ("fleet_vehicles", "fleet_latest", "fleet_positions"):
             await connection.execute(f'VACUUM (ANALYZE) "{schema}".{table}')
-        size = await connection.fetchval(
-            "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = $1 AND c.relname LIKE 'fleet_positions_p%' AND c.relkind = 'r'",
-            schema,
+        # partitions and hypertable chunks alike are children of fleet_positions
+        tables, size = await connection.fetchrow(
+            "SELECT count(*), pg_size_pretty(sum(pg_total_relation_size(inhrelid))) "
+            "FROM pg_inherits WHERE inhparent = CAST($1 AS regclass)",
+            f'"{schema}".fleet_positions',
         )
+        kind = "partitions" if plane.storage == "partitions" else "hypertable chunks"
         print(
             f"  {counted:,} positions of {vehicles} vehicles over {days} days in "
-            f"{len(weeks)} weekly partitions, {size} with indexes; loaded in "
+            f"{tables} weekly {kind}, {size} with indexes; loaded in "
             f"{analyzed - started:.0f} s, VACUUM ANALYZE {time.perf_counter() - analyzed:.0f} s"
         )
     finally:
