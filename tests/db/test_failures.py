@@ -17,6 +17,15 @@ from webhost.db.failures import storage_unavailable
 from webhost.db.urls import PostgresURL
 
 
+async def through_the_pool(database: PostgresURL, statement: str) -> None:
+    engine = create_engine(database, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
 def raised(work: Callable[[], Awaitable[Any]]) -> BaseException:
     async def run() -> BaseException:
         try:
@@ -30,17 +39,8 @@ def raised(work: Callable[[], Awaitable[Any]]) -> BaseException:
 
 def test_a_server_that_refuses_connections_is_unavailable(postgres_server: PostgresURL) -> None:
     nowhere = PostgresURL.parse(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres")
-
-    async def through_the_pool() -> None:
-        engine = create_engine(nowhere, pool_size=1)
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        finally:
-            await engine.dispose()
-
     assert storage_unavailable(raised(lambda: admin.connect(nowhere)))
-    assert storage_unavailable(raised(through_the_pool))
+    assert storage_unavailable(raised(lambda: through_the_pool(nowhere, "SELECT 1")))
 
 
 def test_a_connection_the_server_ended_is_unavailable(dataplane_database: PostgresURL) -> None:
@@ -82,16 +82,9 @@ def test_a_statement_the_database_refuses_is_not_unavailability(
         finally:
             await connection.close()
 
-    async def through_sqlalchemy() -> None:
-        engine = create_engine(dataplane_database, pool_size=1)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text("SELECT CAST('x' AS integer)"))
-        finally:
-            await engine.dispose()
-
     refused = raised(on_the_driver)
     assert isinstance(refused, asyncpg.DivisionByZeroError)
     assert not storage_unavailable(refused)
-    assert not storage_unavailable(raised(through_sqlalchemy))
+    bad_cast = raised(lambda: through_the_pool(dataplane_database, "SELECT CAST('x' AS integer)"))
+    assert not storage_unavailable(bad_cast)
     assert not storage_unavailable(ValueError("not a database error"))

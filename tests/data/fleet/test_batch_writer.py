@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.data.fleet.tracking import recent
 from tests.data.yjs.planes import StartPlane
@@ -88,17 +89,22 @@ def test_requests_that_wait_for_a_group_share_its_transaction_and_get_their_own_
     assert rows[0][2] < rows[1][2]
 
 
-def test_a_key_revoked_while_it_is_cached_is_refused_at_the_next_write(
-    start_plane: StartPlane, dataplane_database: PostgresURL, tenant: ProvisionedTenant
+@pytest.mark.parametrize(
+    "change",
+    [
+        f"UPDATE {CATALOGUE_SCHEMA}.api_keys SET revoked_at = now() WHERE prefix = $1",
+        f"UPDATE {CATALOGUE_SCHEMA}.tenants SET status = 'suspended' "
+        f"WHERE id = (SELECT tenant_id FROM {CATALOGUE_SCHEMA}.api_keys WHERE prefix = $1)",
+    ],
+    ids=["key revoked", "tenant suspended"],
+)
+def test_a_key_refused_while_it_is_cached_is_refused_at_the_next_write(
+    start_plane: StartPlane, dataplane_database: PostgresURL, tenant: ProvisionedTenant, change: str
 ) -> None:
     started = start_plane()
     assert osmand(started.served.url, tenant.api_key, 1).status_code == 200
-    # revoked without the notice that drops cached keys: as if it had not arrived yet
-    query(
-        dataplane_database,
-        f"UPDATE {CATALOGUE_SCHEMA}.api_keys SET revoked_at = now() WHERE prefix = $1",
-        tenant.key_prefix,
-    )
+    # without the notice that drops cached keys: as if it had not arrived yet
+    query(dataplane_database, change, tenant.key_prefix)
     assert started.plane.sender_keys.get(tenant.key_prefix) is not None
     refused = osmand(started.served.url, tenant.api_key, 2)
     assert refused.status_code == 401
@@ -107,22 +113,6 @@ def test_a_key_revoked_while_it_is_cached_is_refused_at_the_next_write(
         dataplane_database, f'SELECT count(*) FROM "{tenant.tenant.name}".fleet_positions'
     ) == [(1,)]
     assert started.plane.sender_keys.get(tenant.key_prefix) is None
-
-
-def test_a_tenant_suspended_while_its_key_is_cached_is_refused_at_the_next_write(
-    start_plane: StartPlane, dataplane_database: PostgresURL, tenant: ProvisionedTenant
-) -> None:
-    started = start_plane()
-    assert osmand(started.served.url, tenant.api_key, 1).status_code == 200
-    query(
-        dataplane_database,
-        f"UPDATE {CATALOGUE_SCHEMA}.tenants SET status = 'suspended' WHERE id = $1",
-        tenant.tenant.id,
-    )
-    assert osmand(started.served.url, tenant.api_key, 2).status_code == 401
-    assert query(
-        dataplane_database, f'SELECT count(*) FROM "{tenant.tenant.name}".fleet_positions'
-    ) == [(1,)]
 
 
 def test_the_revocation_notice_drops_a_cached_key(

@@ -10,12 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.data.fleet.tracking import point, positions, send, track
+from tests.data.fleet.tracking import maintain, point, positions, send, track
 from tests.support.database import ProvisionedTenant, provision_tenant
 from tests.support.inspect import query
-from webhost.data.fleet.maintenance import Maintained, maintain_tenant
 from webhost.data.tenancy import management
-from webhost.data.tenancy.limits import TenantLimits
 from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
 
@@ -41,20 +39,6 @@ def chunks(database: PostgresURL, tenant: ProvisionedTenant) -> list[dict[str, A
     )
     names = ["schema", "name", "start", "end", "owner"]
     return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-def maintain(
-    database: PostgresURL, tenant: ProvisionedTenant, retention_days: int, now: datetime
-) -> Maintained:
-    async def run() -> Maintained:
-        engine = create_engine(database, pool_size=1)
-        try:
-            limits = TenantLimits(retention_days=retention_days)
-            return await maintain_tenant(engine, tenant.tenant, limits, now)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def test_a_new_tenant_keeps_positions_in_weekly_chunks_of_its_own(

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.data.fleet.tracking import maintain
 from tests.support.database import ProvisionedTenant
 from tests.support.inspect import query
 from webhost.data.fleet import partitions
-from webhost.data.fleet.maintenance import WEEKS_AHEAD, Maintained, maintain_tenant
-from webhost.data.tenancy.limits import TenantLimits
+from webhost.data.fleet.maintenance import WEEKS_AHEAD
 from webhost.data.tenancy.scope import tenant_transaction
 from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
@@ -34,20 +34,6 @@ def test_tenants_of_a_database_without_timescaledb_keep_weekly_partitions(
         dataplane_database, f'SELECT storage FROM "{tenant.tenant.name}"._fleet_settings'
     )
     assert settings == [("partitions",)]
-
-
-def maintain(
-    database: PostgresURL, tenant: ProvisionedTenant, *, retention_days: int | None, now: datetime
-) -> Maintained:
-    async def run() -> Maintained:
-        engine = create_engine(database, pool_size=1)
-        try:
-            limits = TenantLimits(retention_days=retention_days)
-            return await maintain_tenant(engine, tenant.tenant, limits, now)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def ensure(database: PostgresURL, tenant: ProvisionedTenant, weeks: list[date]) -> list[date]:

@@ -11,7 +11,10 @@ import httpx
 
 from tests.support.database import ProvisionedTenant
 from webhost.data.fleet import partitions
+from webhost.data.fleet.maintenance import Maintained, maintain_tenant
+from webhost.data.tenancy.limits import TenantLimits
 from webhost.db import admin
+from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
 
 
@@ -140,3 +143,19 @@ def table_holding(database: PostgresURL, tenant: ProvisionedTenant, moment: date
     )
     (holding,) = [c["chunk_name"] for c in chunks if c["range_start"] <= moment < c["range_end"]]
     return str(holding)
+
+
+def maintain(
+    database: PostgresURL, tenant: ProvisionedTenant, *, retention_days: int | None, now: datetime
+) -> Maintained:
+    """One pass of the plane's fleet maintenance over the tenant, as of ``now``."""
+
+    async def run() -> Maintained:
+        engine = create_engine(database, pool_size=1)
+        try:
+            limits = TenantLimits(retention_days=retention_days)
+            return await maintain_tenant(engine, tenant.tenant, limits, now)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
