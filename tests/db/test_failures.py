@@ -10,20 +10,12 @@ from typing import Any
 import asyncpg
 from sqlalchemy import text
 
+from tests.support.database import execute_pooled
 from tests.support.servers import free_port
 from webhost.db import admin
 from webhost.db.engine import create_engine
 from webhost.db.failures import storage_unavailable
 from webhost.db.urls import PostgresURL
-
-
-async def through_the_pool(database: PostgresURL, statement: str) -> None:
-    engine = create_engine(database, pool_size=1)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 def raised(work: Callable[[], Awaitable[Any]]) -> BaseException:
@@ -40,7 +32,7 @@ def raised(work: Callable[[], Awaitable[Any]]) -> BaseException:
 def test_a_server_that_refuses_connections_is_unavailable(postgres_server: PostgresURL) -> None:
     nowhere = PostgresURL.parse(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres")
     assert storage_unavailable(raised(lambda: admin.connect(nowhere)))
-    assert storage_unavailable(raised(lambda: through_the_pool(nowhere, "SELECT 1")))
+    assert storage_unavailable(raised(lambda: execute_pooled(nowhere, "SELECT 1")))
 
 
 def test_a_connection_the_server_ended_is_unavailable(dataplane_database: PostgresURL) -> None:
@@ -85,6 +77,6 @@ def test_a_statement_the_database_refuses_is_not_unavailability(
     refused = raised(on_the_driver)
     assert isinstance(refused, asyncpg.DivisionByZeroError)
     assert not storage_unavailable(refused)
-    bad_cast = raised(lambda: through_the_pool(dataplane_database, "SELECT CAST('x' AS integer)"))
+    bad_cast = raised(lambda: execute_pooled(dataplane_database, "SELECT CAST('x' AS integer)"))
     assert not storage_unavailable(bad_cast)
     assert not storage_unavailable(ValueError("not a database error"))

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 import asyncpg
+from sqlalchemy import text
 
 from webhost.data.tenancy import management
 from webhost.data.tenancy.limits import TenantLimits
@@ -72,6 +73,17 @@ async def _tenants_of(database: PostgresURL) -> list[str]:
         return []
     finally:
         await connection.close()
+
+
+async def execute_pooled(database: PostgresURL, *statements: str) -> None:
+    """Statements in one transaction of WebHost's own engine (SQLAlchemy's pool, asyncpg)."""
+    engine = create_engine(database, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 def create_dataplane_database(server: PostgresURL, *, timescaledb: bool = True) -> PostgresURL:

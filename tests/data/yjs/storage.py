@@ -11,6 +11,7 @@ from typing import Any
 from pycrdt import Doc, Text
 from sqlalchemy import text
 
+from tests.support.database import execute_pooled
 from webhost.data.tenancy.scope import Tenant
 from webhost.db.admin import quote_ident
 from webhost.db.engine import create_engine
@@ -93,19 +94,15 @@ def refusing_updates(database: PostgresURL, tenant: Tenant) -> Iterator[None]:
     """While inside, every insert into the tenant's update log fails, as in an outage."""
     table = f"{quote_ident(tenant.name)}._yjs_updates"
 
-    async def alter(statement: str) -> None:
-        engine = create_engine(database, pool_size=1)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(alter(f"ALTER TABLE {table} ADD CONSTRAINT refuse_all CHECK (false) NOT VALID"))
+    asyncio.run(
+        execute_pooled(
+            database, f"ALTER TABLE {table} ADD CONSTRAINT refuse_all CHECK (false) NOT VALID"
+        )
+    )
     try:
         yield
     finally:
-        asyncio.run(alter(f"ALTER TABLE {table} DROP CONSTRAINT refuse_all"))
+        asyncio.run(execute_pooled(database, f"ALTER TABLE {table} DROP CONSTRAINT refuse_all"))
 
 
 @contextmanager
@@ -113,17 +110,9 @@ def slowing_updates(database: PostgresURL, tenant: Tenant, seconds: float) -> It
     """While inside, every insert into the tenant's update log takes this long."""
     schema = quote_ident(tenant.name)
 
-    async def alter(*statements: str) -> None:
-        engine = create_engine(database, pool_size=1)
-        try:
-            async with engine.begin() as connection:
-                for statement in statements:
-                    await connection.execute(text(statement))
-        finally:
-            await engine.dispose()
-
     asyncio.run(
-        alter(
+        execute_pooled(
+            database,
             f"CREATE FUNCTION {schema}.slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN PERFORM pg_sleep({float(seconds)}); RETURN NEW; END $$",
             f"CREATE TRIGGER slow_insert BEFORE INSERT ON {schema}._yjs_updates "
@@ -134,7 +123,8 @@ def slowing_updates(database: PostgresURL, tenant: Tenant, seconds: float) -> It
         yield
     finally:
         asyncio.run(
-            alter(
+            execute_pooled(
+                database,
                 f"DROP TRIGGER slow_insert ON {schema}._yjs_updates",
                 f"DROP FUNCTION {schema}.slow_insert()",
             )
