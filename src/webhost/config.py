@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     fleet_maintenance_interval_seconds: float = Field(
         default=3600.0,
         gt=0,
-        description="How often a data plane creates the coming weeks' position partitions and "
-        "drops those past the plan's retention.",
+        description="How often a data plane makes room for the coming weeks' positions "
+        "(partitions; a TimescaleDB hypertable makes its chunks itself) and drops the weeks past "
+        "the plan's retention.",
     )
     fleet_webhook_allow_private_networks: bool = Field(
         default=False,
