@@ -71,22 +71,20 @@ _OSMAND: dict[str, Any] = {
 
 @router.get("/osmand/{key}", **_OSMAND)
 @router.post("/osmand/{key}", **_OSMAND)
-async def osmand_with_key(key: str, request: Request) -> Response:
+async def osmand_with_key(key: str, request: Request, plane: PlaneDep) -> Response:
     """The API key in the path: the whole configuration a tracker app needs is one URL."""
-    return await _osmand(request.app.state.plane, key, request)
+    return await _osmand(plane, key, request)
 
 
 @router.get("/osmand", **_OSMAND)
 @router.post("/osmand", **_OSMAND)
-async def osmand_with_token(request: Request) -> Response:
+async def osmand_with_token(request: Request, plane: PlaneDep) -> Response:
     """The API key as ``?token=`` (or the Authorization header)."""
     key = socket_api_key(request.query_params.get("token"), request.headers.get("authorization"))
-    return await _osmand(request.app.state.plane, key, request)
+    return await _osmand(plane, key, request)
 
 
 async def _osmand(plane: DataPlane, key: str | None, request: Request) -> Response:
-    # the plane is read straight from the app: PlaneDep is a plain function, which FastAPI
-    # runs on its thread pool, a hand-off that cost a one-point request about 5% of its time
     caller = await plane.authenticate_sender(key)
     try:
         position = await _osmand_position(request, datetime.now(UTC))

@@ -6,10 +6,11 @@ would each wait for the other), and move ``fleet_latest`` forward for each vehic
 stored point is newer than its latest.
 
 - Many rows (``COPY_ROWS`` and more): binary COPY straight into ``fleet_positions``, in a
-  savepoint; PostgreSQL routes each row to its week's partition. COPY cannot skip a row that
-  is there already, so a write holding one fails and is made again by the statement below; a
-  write of new points (the usual case) pays COPY's price, about 10% less of PostgreSQL's time
-  and a third less of ours than the statement (docs/benchmarks.md, "Fleet ingestion").
+  savepoint; each row goes to its week's partition or chunk (storage.py). COPY cannot skip a
+  row that is there already, so a write holding one fails and is made again by the statement
+  below; a write of new points (the usual case) pays COPY's price, 10-20% less of
+  PostgreSQL's time and a third less of ours than the statement's (docs/benchmarks.md,
+  "Fleet ingestion").
 - Few rows: the rows go as one array per column (asyncpg sends them binary, one round trip),
   and one statement unnests them with ``ON CONFLICT DO NOTHING``: for one point that is a third
   of what COPY into a staging table cost, whose catalog rows were written and deleted in every

@@ -21,7 +21,8 @@ from webhost.http.credentials import socket_api_key
 from webhost.http.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, deny_handshake
 
 
-def get_plane(request: Request) -> DataPlane:
+async def get_plane(request: Request) -> DataPlane:
+    """Async although it awaits nothing: FastAPI runs a plain function on its thread pool."""
     plane: DataPlane = request.app.state.plane
     return plane
 
