@@ -43,5 +43,9 @@ class Plan(IdMixin, TimestampMixin, Base):
     yjs_document_max_bytes: Mapped[int | None] = mapped_column(BigInteger)
     resources: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     features: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # hosts the plan's deployments; null: the platform's default provider (WEBHOST_PROVIDER)
+    provider: Mapped[str | None] = mapped_column(String(40))
+    # the Stripe price a paid signup subscribes to; null: assigned without Stripe
+    stripe_price_id: Mapped[str | None] = mapped_column(String(100))
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from webhost.control.plans.models import DeploymentMode
 
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
+PROVIDER_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
+STRIPE_PRICE_PATTERN = r"^price_[A-Za-z0-9]{1,94}$"
 
 
 class PlanOut(BaseModel):
@@ -33,6 +35,8 @@ class PlanOut(BaseModel):
     yjs_document_max_bytes: int | None
     resources: dict[str, Any]
     features: list[str]
+    provider: str | None
+    stripe_price_id: str | None
     is_public: bool
     sort_order: int
 
@@ -65,6 +69,16 @@ class PlanFields(BaseModel):
     )
     resources: dict[str, Any] = Field(default_factory=dict)
     features: list[str] = Field(default_factory=list, max_length=50)
+    provider: str | None = Field(
+        default=None,
+        pattern=PROVIDER_PATTERN,
+        description="The provider that hosts the plan's deployments; null: WEBHOST_PROVIDER.",
+    )
+    stripe_price_id: str | None = Field(
+        default=None,
+        pattern=STRIPE_PRICE_PATTERN,
+        description="The Stripe price a paid signup subscribes to; null: no Stripe checkout.",
+    )
     is_public: bool = True
     sort_order: int = 0
 
@@ -87,6 +101,8 @@ class PlanPatch(BaseModel):
     yjs_document_max_bytes: int | None = Field(default=None, ge=1024, le=1 << 30)
     resources: dict[str, Any] | None = None
     features: list[str] | None = None
+    provider: str | None = Field(default=None, pattern=PROVIDER_PATTERN)
+    stripe_price_id: str | None = Field(default=None, pattern=STRIPE_PRICE_PATTERN)
     is_public: bool | None = None
     sort_order: int | None = None
 
