@@ -1,4 +1,4 @@
-"""The control plane's shared state: databases, secrets, the job queue and the provider."""
+"""The control plane's shared state: databases, secrets, the job queue and the providers."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from webhost.config import Settings
-from webhost.control.providers.base import Provider
-from webhost.control.providers.registry import load_provider
-from webhost.data.tenancy import management
+from webhost.control.providers.context import (
+    ProviderContext,
+    prepare_shared_database,
+    shared_database_of,
+)
+from webhost.control.providers.registry import Providers
 from webhost.db import admin, migrate
 from webhost.db.embedded import EmbeddedPostgres
 from webhost.db.engine import create_engine, create_session_factory
@@ -42,13 +45,13 @@ class Platform:
     passwords: Passwords
     # signs the dashboard's CSRF tokens and pre-session cookies
     csrf_key: bytes
-    provider: Provider = field(init=False)
+    providers: Providers = field(init=False)
     # set when shutdown begins, so long-lived responses (event streams) end on their own
     stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     @property
     def shared_database(self) -> PostgresURL:
-        return self.server.with_database(f"{self.control_database.database}_shared")
+        return shared_database_of(self.control_database)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Platform:
@@ -105,23 +108,26 @@ class Platform:
             ),
             csrf_key=derive_key(secret_key, "webhost dashboard csrf"),
         )
-        platform.provider = load_provider(settings.provider, platform)
+        platform.providers = Providers(
+            ProviderContext(
+                settings=settings,
+                server=platform.server,
+                control_database=control,
+                sessions=platform.sessions,
+                secret_box=secret_box,
+            ),
+            configured=settings.provider,
+        )
         return platform
 
     async def prepare_shared_plane(self) -> None:
         """The shared data plane's database and tenant directory exist before it serves."""
-        await admin.ensure_database(self.server, self.shared_database.database)
-        engine = create_engine(self.shared_database, pool_size=1)
-        try:
-            async with engine.begin() as connection:
-                await management.migrate_catalogue(connection)
-        finally:
-            await engine.dispose()
+        await prepare_shared_database(self.server, self.shared_database)
 
     async def close(self) -> None:
         try:
             self.passwords.close()
-            await self.provider.close()
+            await self.providers.close()
             await self.engine.dispose()
         finally:
             if self.embedded is not None:

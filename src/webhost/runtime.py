@@ -109,7 +109,7 @@ class Runtime:
         if "control" in sockets:
             self._serve(create_control_app(platform), sockets["control"])
         if self.components.supervisor:
-            self._spawn(platform.provider.run(), "supervisor")
+            self._spawn(platform.providers.run(), "supervisor")
         if self.components.worker:
             self._spawn(self._run_worker(platform), "worker")
             self._spawn(self._recover_jobs(platform), "job recovery")

@@ -17,7 +17,7 @@ from webhost.control.providers.base import DeploymentSpec, ProvisioningStep, Ste
 from webhost.control.providers.local.provider import LocalProvider
 
 if TYPE_CHECKING:
-    from webhost.platform import Platform
+    from webhost.control.providers.context import ProviderContext
 
 
 class AwaitRelease(ProvisioningStep):
@@ -35,8 +35,8 @@ class AwaitRelease(ProvisioningStep):
 
 
 class GatedLocalProvider(LocalProvider):
-    def __init__(self, platform: Platform) -> None:
-        super().__init__(platform)
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
         self.gates: defaultdict[uuid.UUID, asyncio.Event] = defaultdict(asyncio.Event)
         self.all_released = False
 
@@ -59,6 +59,6 @@ def release(platform: PlatformThread, deployment_id: str | None = None) -> None:
     """Let one deployment (or every one, now and later) finish provisioning."""
     assert platform.runtime is not None
     assert platform.runtime.platform is not None
-    provider = platform.runtime.platform.provider
+    provider = platform.runtime.platform.providers.default
     assert isinstance(provider, GatedLocalProvider)
     platform.call(lambda: provider.release(uuid.UUID(deployment_id) if deployment_id else None))

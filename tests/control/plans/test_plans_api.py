@@ -161,3 +161,21 @@ def test_a_plans_document_limit_reaches_its_live_deployments(
         patched = operator.patch("/api/plans/tiny-docs", json={"yjs_document_max_bytes": 2**20})
         assert patched.status_code == 200, patched.text
         assert write("y" * 100_000) is None
+
+
+def test_a_plan_names_the_provider_its_deployments_are_made_on(
+    platform: PlatformThread, signup: SignUp
+) -> None:
+    from tests.support.factories import operator_client
+
+    with operator_client(platform) as operator:
+        unknown = operator.patch("/api/plans/hobby", json={"provider": "nowhere"})
+        assert unknown.status_code == 422, unknown.text
+        assert "unknown provider 'nowhere'" in unknown.json()["error"]["message"]
+        assert operator.get("/api/plans/hobby").json()["provider"] is None
+        fields = {"name": "Local", "mode": "shared", "retention_days": 30, "price_cents": 0}
+        created = operator.put("/api/plans/local-hobby", json=fields | {"provider": "local"})
+        assert created.status_code == 201, created.text
+        assert created.json()["provider"] == "local"
+    customer = signup("local-hobby")
+    assert customer.deployment["provider"] == "local"

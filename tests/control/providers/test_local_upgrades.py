@@ -33,7 +33,7 @@ def test_directories_are_brought_up_to_date_at_start(
     query(database, f'REVOKE SELECT ON ALL TABLES IN SCHEMA webhost_dataplane FROM "{plane}"')
     query(database, f"UPDATE {DIRECTORY} SET vehicle_limit = NULL, retention_days = NULL")
 
-    provider = runtime.platform.provider
+    provider = runtime.platform.providers.default
     platform.call(provider.bring_directories_up_to_date)  # type: ignore[attr-defined]
 
     granted = query(database, f"SELECT has_table_privilege('{plane}', '{DIRECTORY}', 'SELECT')")

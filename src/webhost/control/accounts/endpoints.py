@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api", tags=["accounts"])
 async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> SignupOut:
     """Create an account and organization on a plan; its deployment starts provisioning."""
     created = await service.signup(
-        session, platform.passwords, body, provider=platform.provider.name
+        session, platform.passwords, body, provider=platform.providers.default_name
     )
     return SignupOut(
         account=AccountOut.model_validate(created.account),

@@ -98,7 +98,7 @@ async def signup(
             session,
             platform.passwords,
             SignupIn(**form, password=password),
-            provider=platform.provider.name,
+            provider=platform.providers.default_name,
         )
     except (ValidationError, WebHostError) as error:
         await session.rollback()

@@ -26,7 +26,8 @@ OSMAND_PATH = "/v1/fleet/osmand/"
 async def create_deployment(
     session: AsyncSession, *, organization: Organization, plan: Plan, provider: str
 ) -> Deployment:
-    """Record the deployment and queue its provisioning in the same transaction."""
+    """Record the deployment and queue its provisioning in the same transaction; it is made on
+    the plan's provider, or on ``provider`` (the platform's default) when the plan names none."""
     deployment_id = uuid.uuid4()
     deployment = await repository.add(
         session,
@@ -35,7 +36,7 @@ async def create_deployment(
             organization_id=organization.id,
             plan_id=plan.id,
             mode=plan.mode,
-            provider=provider,
+            provider=plan.provider or provider,
             region=plan.regions[0] if plan.regions else None,
             tenant_name=tenant_name_for(deployment_id),
             status=DeploymentStatus.PROVISIONING,
@@ -116,7 +117,9 @@ async def spec_of(session: AsyncSession, deployment: Deployment) -> DeploymentSp
         tenant_name=deployment.tenant_name,
         mode=deployment.mode,
         plan_slug=plan.slug,
+        provider=deployment.provider,
         region=deployment.region,
+        regions=_regions_from(deployment.region, plan.regions),
         limits=TenantLimits(
             yjs_document_max_bytes=plan.yjs_document_max_bytes,
             vehicle_limit=plan.vehicle_limit,
@@ -124,6 +127,12 @@ async def spec_of(session: AsyncSession, deployment: Deployment) -> DeploymentSp
             retention_days=plan.retention_days,
         ),
     )
+
+
+def _regions_from(primary: str | None, plan_regions: list[str]) -> tuple[str, ...]:
+    if primary is None:
+        return tuple(plan_regions)
+    return (primary, *(region for region in plan_regions if region != primary))
 
 
 async def active_on_plan(session: AsyncSession, plan_id: uuid.UUID) -> list[Deployment]:

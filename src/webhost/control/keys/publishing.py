@@ -15,22 +15,23 @@ from webhost.control.deployments import repository as deployments_repository
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment, DeploymentStatus
 from webhost.control.keys.models import ApiKey
-from webhost.control.providers.base import Provider
+from webhost.control.providers.registry import Providers
 
 
-async def publish(session: AsyncSession, provider: Provider, key: ApiKey) -> None:
+async def publish(session: AsyncSession, providers: Providers, key: ApiKey) -> None:
     for deployment in await _locked_active_deployments(session, key.organization_id):
         spec = await deployments.spec_of(session, deployment)
+        provider = providers.get(spec.provider)
         await provider.publish_key(spec, key.prefix, key.secret_digest, key.scope)
 
 
-async def revoke(session: AsyncSession, provider: Provider, key: ApiKey) -> None:
+async def revoke(session: AsyncSession, providers: Providers, key: ApiKey) -> None:
     """``key`` must be locked (or new in this transaction); a revoked key is left as it is."""
     if key.revoked_at is not None:
         return
     for deployment in await _locked_active_deployments(session, key.organization_id):
         spec = await deployments.spec_of(session, deployment)
-        await provider.revoke_key(spec, key.prefix)
+        await providers.get(spec.provider).revoke_key(spec, key.prefix)
     key.revoked_at = datetime.now(UTC)
 
 

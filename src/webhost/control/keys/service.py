@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webhost.control.accounts.models import Account, Organization
 from webhost.control.keys import device_keys, publishing, repository
 from webhost.control.keys.models import ApiKey, KeyScope
-from webhost.control.providers.base import Provider
+from webhost.control.providers.registry import Providers
 from webhost.errors import Conflict, NotFound
 from webhost.security.api_keys import generate_api_key
 from webhost.security.secret_box import SecretBox
@@ -23,7 +23,7 @@ MAX_ACTIVE_KEYS = 50
 
 async def create_key(
     session: AsyncSession,
-    provider: Provider,
+    providers: Providers,
     box: SecretBox,
     *,
     organization: Organization,
@@ -47,9 +47,9 @@ async def create_key(
             scope=KeyScope.FULL,
         ),
     )
-    await publishing.publish(session, provider, key)
+    await publishing.publish(session, providers, key)
     await device_keys.ensure_device_key(
-        session, provider, box, organization.id, created_by_id=created_by.id
+        session, providers, box, organization.id, created_by_id=created_by.id
     )
     return key, new_key.full_key
 
@@ -59,11 +59,11 @@ async def list_keys(session: AsyncSession, organization: Organization) -> list[A
 
 
 async def revoke_key(
-    session: AsyncSession, provider: Provider, *, organization: Organization, key_id: uuid.UUID
+    session: AsyncSession, providers: Providers, *, organization: Organization, key_id: uuid.UUID
 ) -> ApiKey:
     """Any key, the device key included (a new one is made the next time one is asked for)."""
     key = await repository.lock(session, key_id)
     if key is None or key.organization_id != organization.id:
         raise NotFound(f"key {key_id} not found")
-    await publishing.revoke(session, provider, key)
+    await publishing.revoke(session, providers, key)
     return key

@@ -30,7 +30,7 @@ async def put_plan(
 ) -> PlanOut:
     """Create or replace a plan. Limits the data planes enforce reach its active deployments
     at once; connections and documents opened from then on get them."""
-    plan, created = await service.put_plan(session, platform.provider, slug, fields)
+    plan, created = await service.put_plan(session, platform.providers, slug, fields)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return PlanOut.model_validate(plan)
 
@@ -39,5 +39,5 @@ async def put_plan(
 async def patch_plan(
     slug: str, patch: PlanPatch, session: SessionDep, platform: PlatformDep, _operator: OperatorDep
 ) -> PlanOut:
-    plan = await service.patch_plan(session, platform.provider, slug, patch)
+    plan = await service.patch_plan(session, platform.providers, slug, patch)
     return PlanOut.model_validate(plan)

@@ -8,7 +8,7 @@ from webhost.control.deployments import service as deployments
 from webhost.control.plans import repository
 from webhost.control.plans.models import DeploymentMode, Plan
 from webhost.control.plans.schemas import PlanFields, PlanPatch
-from webhost.control.providers.base import Provider
+from webhost.control.providers.registry import Providers
 from webhost.errors import InvalidInput, NotFound
 
 # plan fields the data planes enforce: a change is published to every active deployment
@@ -41,28 +41,32 @@ async def plan_for_signup(session: AsyncSession, slug: str) -> Plan:
 
 
 async def put_plan(
-    session: AsyncSession, provider: Provider, slug: str, fields: PlanFields
+    session: AsyncSession, providers: Providers, slug: str, fields: PlanFields
 ) -> tuple[Plan, bool]:
     """Create the plan or replace all its fields; True when created."""
+    if fields.provider is not None:
+        providers.check(fields.provider)
     plan = await repository.get_by_slug(session, slug)
     if plan is None:
         plan = Plan(slug=slug, **fields.model_dump())
         await repository.add(session, plan)
         return plan, True
-    await _update(session, provider, plan, fields.model_dump())
+    await _update(session, providers, plan, fields.model_dump())
     return plan, False
 
 
 async def patch_plan(
-    session: AsyncSession, provider: Provider, slug: str, patch: PlanPatch
+    session: AsyncSession, providers: Providers, slug: str, patch: PlanPatch
 ) -> Plan:
+    if patch.provider is not None:
+        providers.check(patch.provider)
     plan = await require_plan(session, slug)
-    await _update(session, provider, plan, patch.model_dump(exclude_unset=True))
+    await _update(session, providers, plan, patch.model_dump(exclude_unset=True))
     return plan
 
 
 async def _update(
-    session: AsyncSession, provider: Provider, plan: Plan, changes: dict[str, object]
+    session: AsyncSession, providers: Providers, plan: Plan, changes: dict[str, object]
 ) -> None:
     enforced_before = [getattr(plan, name) for name in ENFORCED_LIMITS]
     for name, value in changes.items():
@@ -70,4 +74,5 @@ async def _update(
     await session.flush()
     if [getattr(plan, name) for name in ENFORCED_LIMITS] != enforced_before:
         for deployment in await deployments.active_on_plan(session, plan.id):
-            await provider.publish_limits(await deployments.spec_of(session, deployment))
+            spec = await deployments.spec_of(session, deployment)
+            await providers.get(spec.provider).publish_limits(spec)

@@ -19,7 +19,7 @@ from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import Tenant
 
 if TYPE_CHECKING:
-    from webhost.platform import Platform
+    from webhost.control.providers.context import ProviderContext
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,11 @@ class DeploymentSpec:
     tenant_name: str
     mode: DeploymentMode
     plan_slug: str
+    # the name of the provider the deployment is made on (see providers/registry.py)
+    provider: str
     region: str | None
+    # every region the plan runs in, the primary (``region``) first
+    regions: tuple[str, ...] = ()
     limits: TenantLimits = field(default_factory=TenantLimits)
 
     @property
@@ -77,8 +81,8 @@ class ProvisioningStep(ABC):
 class Provider(ABC):
     name: ClassVar[str]
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
 
     @abstractmethod
     def provision_steps(self, deployment: DeploymentSpec) -> Sequence[ProvisioningStep]: ...

@@ -40,7 +40,7 @@ async def provision(platform: Platform, deployment_id: uuid.UUID, *, final_attem
             return  # already finished (a duplicate or late retry)
         spec = await deployments.spec_of(session, deployment)
         ledger = await repository.ledger(session, deployment_id, Workflow.PROVISION)
-    steps = platform.provider.provision_steps(spec)
+    steps = platform.providers.get(spec.provider).provision_steps(spec)
     run = StepRun(spec, secret=_secret_getter(platform, deployment_id))
     for position, step in enumerate(steps):
         entry = ledger.get(step.name)
@@ -111,13 +111,14 @@ async def activate(
     platform: Platform, spec: DeploymentSpec, outputs: dict[str, dict[str, Any]]
 ) -> None:
     """Publish the organization's keys and go live, holding the deployment row."""
-    endpoints = platform.provider.endpoints(spec, outputs)
+    provider = platform.providers.get(spec.provider)
+    endpoints = provider.endpoints(spec, outputs)
     async with platform.sessions.begin() as session:
         deployment = await deployments_repository.lock(session, spec.id)
         if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
             return
         for key in await keys_repository.active_for_organization(session, spec.organization_id):
-            await platform.provider.publish_key(spec, key.prefix, key.secret_digest, key.scope)
+            await provider.publish_key(spec, key.prefix, key.secret_digest, key.scope)
         deployment.status = DeploymentStatus.ACTIVE
         deployment.api_url = endpoints.api_url
         deployment.sync_url = endpoints.sync_url

@@ -24,56 +24,113 @@ from webhost.db.engine import create_engine
 from webhost.errors import ProvisioningError
 
 if TYPE_CHECKING:
-    from webhost.platform import Platform
+    from webhost.control.providers.context import ProviderContext
 
 PORT_RELEASE_SECONDS = 30.0
+
+
+class SharedHosting:
+    """Shared plans: a role and a schema per tenant in the one shared database."""
+
+    def __init__(self, provider: LocalProvider) -> None:
+        self.provider = provider
+
+    def database_for(self, deployment: DeploymentSpec) -> str:
+        return self.provider.context.shared_database.database
+
+    def steps(self, deployment: DeploymentSpec) -> list[ProvisioningStep]:
+        database = self.database_for(deployment)
+        return [
+            steps.SharedPlaneDatabase(self.provider, database),
+            steps.TenantRole(self.provider, database),
+            steps.TenantSchema(self.provider, database),
+            steps.TenantMigrations(self.provider, database),
+            steps.TenantDirectory(self.provider, database, plane_role=False),
+        ]
+
+    def endpoints(
+        self, deployment: DeploymentSpec, outputs: dict[str, dict[str, Any]]
+    ) -> Endpoints:
+        return _endpoints_at(self.provider.context.settings.shared_plane_url)
+
+    async def refresh_directory(self, connection: AsyncConnection, spec: DeploymentSpec) -> None:
+        """The tenant's current limits (the shared catalogue is migrated before it serves)."""
+        await management.register_tenant(connection, spec.tenant, spec.limits)
+
+
+class DedicatedHosting:
+    """Dedicated plans: a database of their own and a supervised data-plane process."""
+
+    def __init__(self, provider: LocalProvider) -> None:
+        self.provider = provider
+
+    def database_for(self, deployment: DeploymentSpec) -> str:
+        return f"wh_{deployment.tenant_name}"
+
+    def steps(self, deployment: DeploymentSpec) -> list[ProvisioningStep]:
+        database = self.database_for(deployment)
+        return [
+            steps.ProcessPort(self.provider, database),
+            steps.DedicatedDatabase(self.provider, database),
+            steps.TenantRole(self.provider, database),
+            steps.PlaneRole(self.provider, database),
+            steps.TenantSchema(self.provider, database),
+            steps.Catalogue(self.provider, database),
+            steps.TenantMigrations(self.provider, database),
+            steps.TenantDirectory(self.provider, database, plane_role=True),
+            steps.DataPlaneProcess(self.provider, database),
+        ]
+
+    def endpoints(
+        self, deployment: DeploymentSpec, outputs: dict[str, dict[str, Any]]
+    ) -> Endpoints:
+        port = outputs[steps.ProcessPort.name]["port"]
+        return _endpoints_at(f"http://{self.provider.context.settings.host}:{port}")
+
+    async def refresh_directory(self, connection: AsyncConnection, spec: DeploymentSpec) -> None:
+        """The database's newest catalogue, the plane role's grants and the current limits."""
+        await management.migrate_catalogue(connection)
+        await management.grant_plane_access(
+            connection, steps.plane_role_of(spec.tenant_name), spec.tenant
+        )
+        await management.register_tenant(connection, spec.tenant, spec.limits)
+
+
+Hosting = SharedHosting | DedicatedHosting
+
+
+def _endpoints_at(base: str) -> Endpoints:
+    return Endpoints(api_url=base, sync_url="ws" + base.removeprefix("http"))
 
 
 class LocalProvider(Provider):
     name = "local"
 
-    def __init__(self, platform: Platform) -> None:
-        super().__init__(platform)
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
         self._engines: dict[str, AsyncEngine] = {}
         self.supervisor = ProcessSupervisor(self)
+        self.modes: dict[DeploymentMode, Hosting] = {
+            DeploymentMode.SHARED: SharedHosting(self),
+            DeploymentMode.DEDICATED: DedicatedHosting(self),
+        }
+
+    def hosting(self, deployment: DeploymentSpec) -> Hosting:
+        hosting = self.modes.get(deployment.mode)
+        if hosting is None:
+            raise ProvisioningError(f"the local provider cannot host {deployment.mode} plans")
+        return hosting
 
     def database_for(self, deployment: DeploymentSpec) -> str:
-        if deployment.mode == DeploymentMode.SHARED:
-            return self.platform.shared_database.database
-        return f"wh_{deployment.tenant_name}"
+        return self.hosting(deployment).database_for(deployment)
 
     def provision_steps(self, deployment: DeploymentSpec) -> Sequence[ProvisioningStep]:
-        database = self.database_for(deployment)
-        if deployment.mode == DeploymentMode.SHARED:
-            return [
-                steps.SharedPlaneDatabase(self, database),
-                steps.TenantRole(self, database),
-                steps.TenantSchema(self, database),
-                steps.TenantMigrations(self, database),
-                steps.TenantDirectory(self, database, plane_role=False),
-            ]
-        if deployment.mode == DeploymentMode.DEDICATED:
-            return [
-                steps.ProcessPort(self, database),
-                steps.DedicatedDatabase(self, database),
-                steps.TenantRole(self, database),
-                steps.PlaneRole(self, database),
-                steps.TenantSchema(self, database),
-                steps.Catalogue(self, database),
-                steps.TenantMigrations(self, database),
-                steps.TenantDirectory(self, database, plane_role=True),
-                steps.DataPlaneProcess(self, database),
-            ]
-        raise ProvisioningError(f"the local provider cannot host {deployment.mode} plans")
+        return self.hosting(deployment).steps(deployment)
 
     def endpoints(
         self, deployment: DeploymentSpec, outputs: dict[str, dict[str, Any]]
     ) -> Endpoints:
-        if deployment.mode == DeploymentMode.SHARED:
-            base = self.platform.settings.shared_plane_url
-        else:
-            base = f"http://{self.platform.settings.host}:{outputs[steps.ProcessPort.name]['port']}"
-        return Endpoints(api_url=base, sync_url="ws" + base.removeprefix("http"))
+        return self.hosting(deployment).endpoints(deployment, outputs)
 
     async def publish_key(
         self,
@@ -98,7 +155,7 @@ class LocalProvider(Provider):
     def engine(self, database: str) -> AsyncEngine:
         """A small pool per data-plane database, as the server's administrator."""
         if database not in self._engines:
-            url = self.platform.server.with_database(database)
+            url = self.context.server.with_database(database)
             self._engines[database] = create_engine(url, pool_size=2)
         return self._engines[database]
 
@@ -115,7 +172,7 @@ class LocalProvider(Provider):
     async def wait_port_released(self, port: int) -> None:
         deadline = time.monotonic() + PORT_RELEASE_SECONDS
         while time.monotonic() < deadline:
-            if steps.port_is_free(self.platform.settings.host, port):
+            if steps.port_is_free(self.context.settings.host, port):
                 return
             await asyncio.sleep(0.2)
         raise ProvisioningError(f"the data-plane process on port {port} did not stop")
@@ -132,20 +189,16 @@ class LocalProvider(Provider):
         from webhost.control.deployments import repository as deployments_repository
         from webhost.control.deployments import service as deployments
 
-        async with self.platform.sessions() as session:
+        async with self.context.sessions() as session:
             specs = [
                 await deployments.spec_of(session, deployment)
                 for deployment in await deployments_repository.all_active(session)
+                if deployment.provider == self.name
             ]
         for spec in specs:
-            database = self.database_for(spec)
-            async with self.transaction(database) as connection:
-                if spec.mode == DeploymentMode.DEDICATED:
-                    await management.migrate_catalogue(connection)
-                    await management.grant_plane_access(
-                        connection, steps.plane_role_of(spec.tenant_name), spec.tenant
-                    )
-                await management.register_tenant(connection, spec.tenant, spec.limits)
+            hosting = self.hosting(spec)
+            async with self.transaction(hosting.database_for(spec)) as connection:
+                await hosting.refresh_directory(connection, spec)
 
     async def close(self) -> None:
         await self.supervisor.stop()

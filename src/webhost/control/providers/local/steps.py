@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from webhost.control.providers.base import ProvisioningStep, StepRun
+from webhost.control.providers.context import prepare_shared_database
 from webhost.control.providers.local import repository
 from webhost.control.providers.local.models import DesiredState
 from webhost.data.tenancy import management
@@ -35,7 +36,9 @@ class SharedPlaneDatabase(LocalStep):
     name = "shared_database"
 
     async def apply(self, run: StepRun) -> dict[str, Any]:
-        await self.provider.platform.prepare_shared_plane()
+        await prepare_shared_database(
+            self.provider.context.server, self.provider.context.shared_database
+        )
         return {"database": self.database}
 
     async def undo(self, run: StepRun) -> None:
@@ -46,7 +49,7 @@ class DedicatedDatabase(LocalStep):
     name = "database"
 
     async def apply(self, run: StepRun) -> dict[str, Any]:
-        await admin.ensure_database(self.provider.platform.server, self.database)
+        await admin.ensure_database(self.provider.context.server, self.database)
         async with self.provider.transaction(self.database) as connection:
             await connection.exec_driver_sql(
                 f"REVOKE ALL ON DATABASE {admin.quote_ident(self.database)} FROM PUBLIC"
@@ -55,7 +58,7 @@ class DedicatedDatabase(LocalStep):
 
     async def undo(self, run: StepRun) -> None:
         await self.provider.forget_database(self.database)
-        await admin.drop_database(self.provider.platform.server, self.database)
+        await admin.drop_database(self.provider.context.server, self.database)
 
 
 class TenantRole(LocalStep):
@@ -73,7 +76,7 @@ class TenantRole(LocalStep):
             await management.drop_role(connection, run.deployment.tenant_name)
 
     async def _existing_database(self) -> str:
-        server = self.provider.platform.server
+        server = self.provider.context.server
         return self.database if await admin.database_exists(server, self.database) else "postgres"
 
 
@@ -120,7 +123,7 @@ class TenantSchema(LocalStep):
         return {"schema": run.deployment.tenant_name}
 
     async def undo(self, run: StepRun) -> None:
-        if not await admin.database_exists(self.provider.platform.server, self.database):
+        if not await admin.database_exists(self.provider.context.server, self.database):
             return
         async with self.provider.transaction(self.database) as connection:
             await management.drop_tenant_schema(connection, run.deployment.tenant)
@@ -172,7 +175,7 @@ class TenantDirectory(LocalStep):
         return {}
 
     async def undo(self, run: StepRun) -> None:
-        if not await admin.database_exists(self.provider.platform.server, self.database):
+        if not await admin.database_exists(self.provider.context.server, self.database):
             return
         async with self.provider.transaction(self.database) as connection:
             await management.unregister_tenant(connection, run.deployment.id)
@@ -184,24 +187,24 @@ class ProcessPort(LocalStep):
     name = "port"
 
     async def apply(self, run: StepRun) -> dict[str, Any]:
-        async with self.provider.platform.sessions.begin() as session:
+        async with self.provider.context.sessions.begin() as session:
             existing = await repository.find(session, run.deployment.id)
             if existing is not None:
                 return {"port": existing.port}
             taken = await repository.reserved_ports(session)
-        for port in self.provider.platform.settings.dedicated_port_range:
-            if port in taken or not port_is_free(self.provider.platform.settings.host, port):
+        for port in self.provider.context.settings.dedicated_port_range:
+            if port in taken or not port_is_free(self.provider.context.settings.host, port):
                 continue
-            async with self.provider.platform.sessions.begin() as session:
+            async with self.provider.context.sessions.begin() as session:
                 if await repository.reserve(session, run.deployment.id, port) is not None:
                     return {"port": port}
         raise ProvisioningError(
             "no free port left in WEBHOST_DEDICATED_PORTS "
-            f"({self.provider.platform.settings.dedicated_ports})"
+            f"({self.provider.context.settings.dedicated_ports})"
         )
 
     async def undo(self, run: StepRun) -> None:
-        async with self.provider.platform.sessions.begin() as session:
+        async with self.provider.context.sessions.begin() as session:
             await repository.release(session, run.deployment.id)
 
 
@@ -214,7 +217,7 @@ class DataPlaneProcess(LocalStep):
         port = int(run.outputs[ProcessPort.name]["port"])
         password = await run.get_secret("plane_password", lambda: random_string(40))
         database_url = (
-            self.provider.platform.server.with_database(self.database)
+            self.provider.context.server.with_database(self.database)
             .with_credentials(plane_role_name(run), password)
             .for_libpq()
         )
@@ -222,16 +225,16 @@ class DataPlaneProcess(LocalStep):
             "WEBHOST_DATAPLANE_DATABASE_URL": database_url,
             "WEBHOST_DATAPLANE_TENANT_ID": str(run.deployment.id),
         }
-        sealed = self.provider.platform.secret_box.seal_json(
+        sealed = self.provider.context.secret_box.seal_json(
             environment, context=f"local-process:{run.deployment.id}"
         )
-        async with self.provider.platform.sessions.begin() as session:
+        async with self.provider.context.sessions.begin() as session:
             await repository.set_desired(session, run.deployment.id, DesiredState.RUNNING, sealed)
         await self._wait_healthy(run, port)
         return {"port": port}
 
     async def _wait_healthy(self, run: StepRun, port: int) -> None:
-        url = f"http://{self.provider.platform.settings.host}:{port}/health"
+        url = f"http://{self.provider.context.settings.host}:{port}/health"
         deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline:
@@ -248,7 +251,7 @@ class DataPlaneProcess(LocalStep):
         )
 
     async def undo(self, run: StepRun) -> None:
-        async with self.provider.platform.sessions.begin() as session:
+        async with self.provider.context.sessions.begin() as session:
             if await repository.find(session, run.deployment.id) is None:
                 return
             await repository.set_desired(session, run.deployment.id, DesiredState.STOPPED)

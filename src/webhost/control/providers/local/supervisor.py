@@ -86,7 +86,7 @@ class ProcessSupervisor:
 
     async def _become_leader(self) -> None:
         while not self._stopping:
-            connection = await admin.connect(self.provider.platform.control_database)
+            connection = await admin.connect(self.provider.context.control_database)
             if await connection.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
                 await connection.add_listener(repository.CHANGES_CHANNEL, self._on_change)
                 self._leader = connection
@@ -104,7 +104,7 @@ class ProcessSupervisor:
         self._wake.set()
 
     async def reconcile(self) -> None:
-        async with self.provider.platform.sessions() as session:
+        async with self.provider.context.sessions() as session:
             rows = await repository.all_processes(session)
         wanted = {
             row.deployment_id: row for row in rows if row.desired_state == DesiredState.RUNNING
@@ -135,17 +135,17 @@ class ProcessSupervisor:
             exit_code=child.process.returncode,
             retry_in=round(history.not_before - time.monotonic(), 1),
         )
-        async with self.provider.platform.sessions.begin() as session:
+        async with self.provider.context.sessions.begin() as session:
             await repository.record_exit(
                 session, child.deployment_id, child.process.returncode, crashed=True
             )
 
     async def _start_child(self, row: LocalProcess) -> None:
         await asyncio.to_thread(_kill_stale, row)
-        environment = self.provider.platform.secret_box.open_json(
+        environment = self.provider.context.secret_box.open_json(
             row.sealed_environment, context=f"local-process:{row.deployment_id}"
         )
-        settings = self.provider.platform.settings
+        settings = self.provider.context.settings
         logs = settings.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_file = open(logs / f"dataplane-{row.deployment_id}.log", "ab")  # noqa: ASYNC230, SIM115
@@ -172,7 +172,7 @@ class ProcessSupervisor:
         )
         self.children[row.deployment_id] = Child(row.deployment_id, row.port, process, log_file)
         log.info("started dedicated data plane", deployment=str(row.deployment_id), port=row.port)
-        async with self.provider.platform.sessions.begin() as session:
+        async with self.provider.context.sessions.begin() as session:
             await repository.record_start(session, row.deployment_id, process.pid)
 
     async def _stop_child(self, deployment_id: uuid.UUID) -> None:
@@ -189,7 +189,7 @@ class ProcessSupervisor:
         child.log_file.close()
         log.info("stopped dedicated data plane", deployment=str(deployment_id))
         with contextlib.suppress(OSError, asyncpg.PostgresError):
-            async with self.provider.platform.sessions.begin() as session:
+            async with self.provider.context.sessions.begin() as session:
                 await repository.record_exit(
                     session, deployment_id, child.process.returncode, crashed=False
                 )
