@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from webhost.config import Settings
+from webhost.control.keys.courier import KeyCourier
 from webhost.control.providers.context import (
     ProviderContext,
     prepare_shared_database,
@@ -46,6 +47,8 @@ class Platform:
     # signs the dashboard's CSRF tokens and pre-session cookies
     csrf_key: bytes
     providers: Providers = field(init=False)
+    # key changes on their way to the data planes (an outbox, delivered after commit)
+    key_courier: KeyCourier = field(init=False)
     # set when shutdown begins, so long-lived responses (event streams) end on their own
     stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
@@ -118,6 +121,7 @@ class Platform:
             ),
             configured=settings.provider,
         )
+        platform.key_courier = KeyCourier(platform.sessions, platform.providers)
         return platform
 
     async def prepare_shared_plane(self) -> None:

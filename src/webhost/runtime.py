@@ -162,6 +162,8 @@ class Runtime:
             async with platform.sessions.begin() as session:
                 for deployment_id in await deployments.requeue_orphaned_provisioning(session):
                     log.warning("re-queued provisioning", deployment=str(deployment_id))
+            if delivered := await platform.key_courier.sweep():
+                log.warning("delivered key changes left behind", changes=delivered)
             await asyncio.sleep(interval)
 
     async def wait(self) -> None:

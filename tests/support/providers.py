@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from webhost.control.keys.models import KeyScope
 from webhost.control.providers.base import DeploymentSpec, ProvisioningStep, StepRun
 from webhost.control.providers.local.provider import LocalProvider
 from webhost.errors import ProvisioningError
@@ -62,3 +63,27 @@ class PausingLocalProvider(LocalProvider):
             PausedStep(step, marker) if step.name == pause_at else step
             for step in super().provision_steps(deployment)
         ]
+
+
+class UnreachablePlanesLocalProvider(LocalProvider):
+    """The real local provider, except that while the file WEBHOST_TEST_PLANES_DOWN names exists
+    its data planes take no key changes (as a plane behind a broken network would not)."""
+
+    def _check_reachable(self) -> None:
+        marker = os.environ.get("WEBHOST_TEST_PLANES_DOWN")
+        if marker and Path(marker).exists():
+            raise ProvisioningError("the data plane cannot be reached (fault injection)")
+
+    async def publish_key(
+        self,
+        deployment: DeploymentSpec,
+        prefix: str,
+        secret_digest: str,
+        scope: KeyScope = KeyScope.FULL,
+    ) -> None:
+        self._check_reachable()
+        await super().publish_key(deployment, prefix, secret_digest, scope)
+
+    async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:
+        self._check_reachable()
+        await super().revoke_key(deployment, prefix)

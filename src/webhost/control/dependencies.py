@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webhost.control.accounts import service as accounts
 from webhost.control.accounts.login_throttle import LoginThrottle
 from webhost.control.accounts.models import Account, Organization
+from webhost.db import after_commit
 from webhost.errors import Forbidden, Unauthorized
 from webhost.http.credentials import bearer_token
 from webhost.platform import Platform
@@ -36,7 +37,10 @@ async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
             await session.commit()
         except BaseException:
             await session.rollback()
+            after_commit.discard(session)
             raise
+        # e.g. key changes reach the data planes before the response says they are done
+        await after_commit.run_after_commit(session)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -48,7 +48,7 @@ async def create_key(
         body = KeyIn(name=name)
         key, full_key = await keys.create_key(
             session,
-            platform.providers,
+            platform.key_courier,
             platform.secret_box,
             organization=organization,
             created_by=account,
@@ -88,7 +88,7 @@ async def revoke_key(
         session, account, views.parse_organization_id(organization_id)
     )
     key = await keys.revoke_key(
-        session, platform.providers, organization=organization, key_id=key_id
+        session, platform.key_courier, organization=organization, key_id=key_id
     )
     # the device key's URL is on the page too: show it all again
     if is_htmx(request) and key.scope != KeyScope.INGEST:
@@ -110,7 +110,7 @@ async def new_device_key(
     )
     await device_keys.replace_device_key(
         session,
-        platform.providers,
+        platform.key_courier,
         platform.secret_box,
         organization=organization,
         created_by=account,

@@ -84,7 +84,7 @@ async def organization_page(
         else await accounts.resolve_organization(session, account, organization_id)
     )
     device_key = await device_key_for_member(
-        session, platform.providers, platform.secret_box, account, organization.id, create=True
+        session, platform.key_courier, platform.secret_box, account, organization.id, create=True
     )
     return OrganizationPage(
         organization=organization,
@@ -104,7 +104,7 @@ async def deployment_state(
     deployment = await deployments.visible_deployment(session, account, deployment_id)
     device_key = await device_key_for_member(
         session,
-        platform.providers,
+        platform.key_courier,
         platform.secret_box,
         account,
         deployment.organization_id,

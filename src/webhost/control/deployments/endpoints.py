@@ -23,7 +23,7 @@ async def list_deployments(
     account: AccountDep, organization: OrganizationDep, session: SessionDep, platform: PlatformDep
 ) -> list[DeploymentOut]:
     device_key = await device_key_for_member(
-        session, platform.providers, platform.secret_box, account, organization.id, create=True
+        session, platform.key_courier, platform.secret_box, account, organization.id, create=True
     )
     found = await service.live_deployments(session, organization.id)
     return [await service.describe(session, d, device_key=device_key) for d in found]
@@ -37,7 +37,7 @@ async def get_deployment(
     deployment = await service.visible_deployment(session, account, deployment_id)
     device_key = await device_key_for_member(
         session,
-        platform.providers,
+        platform.key_courier,
         platform.secret_box,
         account,
         deployment.organization_id,

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts import repository as accounts
 from webhost.control.accounts.models import Account, Organization
-from webhost.control.keys import publishing, repository
+from webhost.control.keys import repository
+from webhost.control.keys.courier import KeyCourier
 from webhost.control.keys.models import ApiKey, KeyScope
-from webhost.control.providers.registry import Providers
 from webhost.errors import ConfigurationError, Conflict
 from webhost.security.api_keys import generate_api_key
 from webhost.security.secret_box import SecretBox
@@ -29,7 +29,7 @@ DEVICE_KEY_NAME = "Devices (OsmAnd)"
 
 async def ensure_device_key(
     session: AsyncSession,
-    providers: Providers,
+    courier: KeyCourier,
     box: SecretBox,
     organization_id: uuid.UUID,
     *,
@@ -47,12 +47,12 @@ async def ensure_device_key(
         return current
     if not await repository.has_active_full_key(session, organization_id):
         return None
-    return await _create(session, providers, box, organization_id, created_by_id)
+    return await _create(session, courier, box, organization_id, created_by_id)
 
 
 async def replace_device_key(
     session: AsyncSession,
-    providers: Providers,
+    courier: KeyCourier,
     box: SecretBox,
     *,
     organization: Organization,
@@ -66,15 +66,15 @@ async def replace_device_key(
     if current is not None:
         locked = await repository.lock(session, current.id)
         assert locked is not None
-        await publishing.revoke(session, providers, locked)
+        await courier.revoke(session, locked)
         # the old key must be revoked in the database before its successor exists (one active)
         await session.flush()
-    return await _create(session, providers, box, organization.id, created_by.id)
+    return await _create(session, courier, box, organization.id, created_by.id)
 
 
 async def device_key_for_member(
     session: AsyncSession,
-    providers: Providers,
+    courier: KeyCourier,
     box: SecretBox,
     account: Account,
     organization_id: uuid.UUID,
@@ -88,7 +88,7 @@ async def device_key_for_member(
     if not await repository.has_active_full_key(session, organization_id):
         return None
     if create:
-        key = await ensure_device_key(session, providers, box, organization_id)
+        key = await ensure_device_key(session, courier, box, organization_id)
     else:
         key = await repository.active_device_key(session, organization_id)
     return None if key is None else _open(box, key)
@@ -96,7 +96,7 @@ async def device_key_for_member(
 
 async def _create(
     session: AsyncSession,
-    providers: Providers,
+    courier: KeyCourier,
     box: SecretBox,
     organization_id: uuid.UUID,
     created_by_id: uuid.UUID | None,
@@ -112,7 +112,7 @@ async def _create(
     )
     key.sealed_key = box.encrypt(new_key.full_key.encode(), context=_context(key))
     await repository.add(session, key)
-    await publishing.publish(session, providers, key)
+    await courier.publish(session, key)
     return key
 
 

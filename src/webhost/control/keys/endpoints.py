@@ -23,7 +23,7 @@ async def create_key(
     organization's first key also brings its device key (see `POST /api/keys/device`)."""
     key, full_key = await service.create_key(
         session,
-        platform.providers,
+        platform.key_courier,
         platform.secret_box,
         organization=organization,
         created_by=account,
@@ -46,7 +46,7 @@ async def new_device_key(
     organization has no active API key."""
     key = await device_keys.replace_device_key(
         session,
-        platform.providers,
+        platform.key_courier,
         platform.secret_box,
         organization=organization,
         created_by=account,
@@ -60,6 +60,6 @@ async def revoke_key(
 ) -> KeyOut:
     """Revoked at once: the next request with the key gets 401, open sockets are closed."""
     key = await service.revoke_key(
-        session, platform.providers, organization=organization, key_id=key_id
+        session, platform.key_courier, organization=organization, key_id=key_id
     )
     return KeyOut.model_validate(key)

@@ -4,10 +4,23 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webhost.db.base import Base, IdMixin, TimestampMixin
+from webhost.db.base import Base, IdMixin, TimestampMixin, utcnow
 
 
 class KeyScope(enum.StrEnum):
@@ -56,3 +69,45 @@ class ApiKey(IdMixin, TimestampMixin, Base):
     )
     sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryAction(enum.StrEnum):
+    PUBLISH = "publish"
+    REVOKE = "revoke"
+
+
+class KeyDelivery(Base):
+    """The outbox of key changes: one row per change and deployment, written in the key's own
+    transaction and delivered to the deployment's data plane after commit, in id order."""
+
+    __tablename__ = "key_deliveries"
+    __table_args__ = (
+        CheckConstraint("action IN ('publish', 'revoke')", name="action"),
+        Index(
+            "ix_key_deliveries_pending",
+            "deployment_id",
+            "id",
+            postgresql_where=text("delivered_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE")
+    )
+    key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    action: Mapped[DeliveryAction] = mapped_column(
+        Enum(
+            DeliveryAction,
+            native_enum=False,
+            create_constraint=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

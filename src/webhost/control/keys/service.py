@@ -11,9 +11,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.accounts.models import Account, Organization
-from webhost.control.keys import device_keys, publishing, repository
+from webhost.control.keys import device_keys, repository
+from webhost.control.keys.courier import KeyCourier
 from webhost.control.keys.models import ApiKey, KeyScope
-from webhost.control.providers.registry import Providers
 from webhost.errors import Conflict, NotFound
 from webhost.security.api_keys import generate_api_key
 from webhost.security.secret_box import SecretBox
@@ -23,7 +23,7 @@ MAX_ACTIVE_KEYS = 50
 
 async def create_key(
     session: AsyncSession,
-    providers: Providers,
+    courier: KeyCourier,
     box: SecretBox,
     *,
     organization: Organization,
@@ -47,9 +47,9 @@ async def create_key(
             scope=KeyScope.FULL,
         ),
     )
-    await publishing.publish(session, providers, key)
+    await courier.publish(session, key)
     await device_keys.ensure_device_key(
-        session, providers, box, organization.id, created_by_id=created_by.id
+        session, courier, box, organization.id, created_by_id=created_by.id
     )
     return key, new_key.full_key
 
@@ -59,11 +59,11 @@ async def list_keys(session: AsyncSession, organization: Organization) -> list[A
 
 
 async def revoke_key(
-    session: AsyncSession, providers: Providers, *, organization: Organization, key_id: uuid.UUID
+    session: AsyncSession, courier: KeyCourier, *, organization: Organization, key_id: uuid.UUID
 ) -> ApiKey:
     """Any key, the device key included (a new one is made the next time one is asked for)."""
     key = await repository.lock(session, key_id)
     if key is None or key.organization_id != organization.id:
         raise NotFound(f"key {key_id} not found")
-    await publishing.revoke(session, providers, key)
+    await courier.revoke(session, key)
     return key

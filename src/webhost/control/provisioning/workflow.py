@@ -110,20 +110,30 @@ async def compensate(
 async def activate(
     platform: Platform, spec: DeploymentSpec, outputs: dict[str, dict[str, Any]]
 ) -> None:
-    """Publish the organization's keys and go live, holding the deployment row."""
+    """Publish the organization's keys, then go live holding the deployment row.
+
+    Keys are published before the row is locked (no network call under it); key changes made
+    meanwhile wait in the outbox, and the deployment goes live only once none is left."""
     provider = platform.providers.get(spec.provider)
     endpoints = provider.endpoints(spec, outputs)
-    async with platform.sessions.begin() as session:
-        deployment = await deployments_repository.lock(session, spec.id)
-        if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
-            return
-        for key in await keys_repository.active_for_organization(session, spec.organization_id):
-            await provider.publish_key(spec, key.prefix, key.secret_digest, key.scope)
-        deployment.status = DeploymentStatus.ACTIVE
-        deployment.api_url = endpoints.api_url
-        deployment.sync_url = endpoints.sync_url
-        deployment.error = None
-        deployment.activated_at = datetime.now(UTC)
+    async with platform.sessions() as session:
+        keys = await keys_repository.active_for_organization(session, spec.organization_id)
+    for key in keys:
+        await provider.publish_key(spec, key.prefix, key.secret_digest, key.scope)
+    while True:
+        await platform.key_courier.deliver(spec.id, activating=True)
+        async with platform.sessions.begin() as session:
+            deployment = await deployments_repository.lock(session, spec.id)
+            if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
+                return
+            if await platform.key_courier.has_pending(session, spec.id):
+                continue  # a key changed since the delivery above: deliver it first
+            deployment.status = DeploymentStatus.ACTIVE
+            deployment.api_url = endpoints.api_url
+            deployment.sync_url = endpoints.sync_url
+            deployment.error = None
+            deployment.activated_at = datetime.now(UTC)
+            break
     log.info("deployment active", deployment=str(spec.id), api_url=endpoints.api_url)
 
 
