@@ -46,6 +46,13 @@ class Unauthorized(WebHostError):
     code = "unauthorized"
 
 
+class PaymentRequired(WebHostError):
+    """The deployment is suspended until its bill is paid; its data is kept."""
+
+    status_code = 402
+    code = "deployment_suspended"
+
+
 class Forbidden(WebHostError):
     status_code = 403
     code = "forbidden"

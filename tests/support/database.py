@@ -166,3 +166,19 @@ def revoke_key(database: PostgresURL, prefix: str) -> None:
             await engine.dispose()
 
     asyncio.run(revoke())
+
+
+def set_serving_state(
+    database: PostgresURL, tenant: Tenant, state: str, message: str | None = None
+) -> None:
+    """What a provider does when the control plane suspends, holds or restores a tenant."""
+
+    async def apply() -> None:
+        engine = create_engine(database, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                await management.set_serving_state(connection, tenant.id, state, message)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(apply())

@@ -34,20 +34,23 @@ from webhost.data.tenancy import management, repository
 from webhost.data.tenancy.key_cache import KeyCache
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
-from webhost.data.tenancy.repository import KeyRecord
+from webhost.data.tenancy.repository import KeyRecord, ServingState
 from webhost.data.tenancy.scope import Tenant, enter_tenant
 from webhost.data.yjs.room import RoomOptions
 from webhost.data.yjs.rooms import RoomRegistry
 from webhost.db import admin
 from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
-from webhost.errors import Forbidden, Unauthorized
+from webhost.errors import Forbidden, PaymentRequired, ServiceBusy, Unauthorized
 from webhost.security.api_keys import split_api_key
 from webhost.security.tokens import digest_matches
 
 log = structlog.get_logger(__name__)
 
 NOTICE_RETRY_SECONDS = 2.0
+SUSPENDED_MESSAGE = "this deployment is suspended; its owner can restore it in the dashboard"
+HELD_MESSAGE = "this deployment is moving to another server; send the request again shortly"
+HELD_RETRY_SECONDS = 2
 _AFTER_COMMIT = "webhost.after_commit"
 
 
@@ -256,11 +259,17 @@ class DataPlane:
         if (
             record is None
             or record.revoked
-            or not record.tenant_active
             or not digest_matches(record.secret_digest, (raw_key or "").strip())
             or (self.only_tenant is not None and record.tenant.id != self.only_tenant)
         ):
             raise Unauthorized("invalid or revoked API key")
+        # told only to holders of a valid key: others learn nothing of the deployment
+        if record.tenant_state == ServingState.SUSPENDED:
+            raise PaymentRequired(record.state_message or SUSPENDED_MESSAGE)
+        if record.tenant_state == ServingState.HELD:
+            raise ServiceBusy(
+                record.state_message or HELD_MESSAGE, retry_after_seconds=HELD_RETRY_SECONDS
+            )
         if record.scope != "full" and not ingest:
             raise Forbidden("this is a device key: it may only send positions (/v1/fleet)")
         return record

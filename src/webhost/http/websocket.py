@@ -40,6 +40,7 @@ CLOSE_SERVER_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_PAYMENT_REQUIRED = 4402
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_LARGE = 4413
 
@@ -195,11 +196,19 @@ class DataPlaneWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.abort()
 
 
-async def deny_handshake(websocket: WebSocket, status: int, close_code: int, reason: str) -> None:
+async def deny_handshake(
+    websocket: WebSocket,
+    status: int,
+    close_code: int,
+    reason: str,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Answer the handshake with an HTTP error when the server supports it, else close."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        code = {401: "unauthorized", 403: "forbidden"}.get(status, "invalid_input")
-        response = JSONResponse(error_body(code, reason), status_code=status)
+        code = code or {401: "unauthorized", 403: "forbidden"}.get(status, "invalid_input")
+        response = JSONResponse(error_body(code, reason), status_code=status, headers=headers)
         await websocket.send_denial_response(response)
         return
     if websocket.client_state == WebSocketState.CONNECTING:

@@ -14,6 +14,7 @@ from webhost.control.providers.base import DeploymentSpec, Endpoints, Provider, 
 from webhost.control.providers.context import ProviderContext
 from webhost.control.providers.local.provider import LocalProvider
 from webhost.control.providers.registry import Providers
+from webhost.data.tenancy.repository import ServingState
 from webhost.db.engine import create_engine, create_session_factory
 from webhost.db.urls import PostgresURL
 from webhost.errors import ConfigurationError, InvalidInput
@@ -44,6 +45,11 @@ class DutiesThatFail(Provider):
         return None
 
     async def publish_limits(self, deployment: DeploymentSpec) -> None:
+        return None
+
+    async def set_serving_state(
+        self, deployment: DeploymentSpec, state: ServingState, message: str | None = None
+    ) -> None:
         return None
 
     async def run(self) -> None:

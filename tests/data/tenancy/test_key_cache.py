@@ -17,7 +17,6 @@ def a_record() -> KeyRecord:
         tenant=Tenant(id=tenant_id, name=tenant_name_for(tenant_id)),
         secret_digest="0" * 64,
         revoked=False,
-        tenant_active=True,
         limits=TenantLimits(),
     )
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from webhost.control.keys.models import KeyScope
 from webhost.control.plans.models import DeploymentMode
 from webhost.data.tenancy.limits import TenantLimits
+from webhost.data.tenancy.repository import ServingState
 from webhost.data.tenancy.scope import Tenant
 
 if TYPE_CHECKING:
@@ -111,6 +112,14 @@ class Provider(ABC):
     async def publish_limits(self, deployment: DeploymentSpec) -> None:
         """Make the deployment's data plane enforce its plan's current limits (idempotent);
         connections and documents opened from then on get them."""
+
+    @abstractmethod
+    async def set_serving_state(
+        self, deployment: DeploymentSpec, state: ServingState, message: str | None = None
+    ) -> None:
+        """Make the data plane serve the deployment (``active``), answer 402 with ``message``
+        (``suspended``: nothing is deleted) or 503 with Retry-After (``held``: while it moves);
+        open sockets are closed so clients meet the new state at once (idempotent)."""
 
     async def run(self) -> None:
         """Long-running duties (e.g. supervising processes); returns when there are none."""

@@ -16,9 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.plane import Caller, DataPlane
 from webhost.data.tenancy.scope import enter_tenant
-from webhost.errors import Forbidden, Unauthorized
+from webhost.errors import Forbidden, PaymentRequired, ServiceBusy, Unauthorized
 from webhost.http.credentials import socket_api_key
-from webhost.http.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, deny_handshake
+from webhost.http.websocket import (
+    CLOSE_FORBIDDEN,
+    CLOSE_PAYMENT_REQUIRED,
+    CLOSE_TRY_AGAIN_LATER,
+    CLOSE_UNAUTHORIZED,
+    deny_handshake,
+)
 
 
 async def get_plane(request: Request) -> DataPlane:
@@ -92,9 +98,9 @@ TenantConnectionDep = Annotated[AsyncConnection, Depends(get_tenant_connection)]
 
 
 async def authenticate_socket(websocket: WebSocket, *, ingest: bool = False) -> Caller | None:
-    """The caller of a WebSocket handshake; None once a refusal (401, or 403 for a device key
-    where ``ingest`` does not allow one) has been answered. ``ingest``: the socket only sends
-    positions (``DataPlane.authenticate_sender``)."""
+    """The caller of a WebSocket handshake; None once a refusal (401; 403 for a device key
+    where ``ingest`` does not allow one; 402 suspended; 503 moving) has been answered.
+    ``ingest``: the socket only sends positions (``DataPlane.authenticate_sender``)."""
     plane: DataPlane = websocket.app.state.plane
     raw_key = socket_api_key(
         websocket.query_params.get("token"), websocket.headers.get("authorization")
@@ -108,4 +114,12 @@ async def authenticate_socket(websocket: WebSocket, *, ingest: bool = False) -> 
         return None
     except Forbidden as exc:
         await deny_handshake(websocket, 403, CLOSE_FORBIDDEN, exc.message)
+        return None
+    except PaymentRequired as exc:
+        await deny_handshake(websocket, 402, CLOSE_PAYMENT_REQUIRED, exc.message, code=exc.code)
+        return None
+    except ServiceBusy as exc:
+        await deny_handshake(
+            websocket, 503, CLOSE_TRY_AGAIN_LATER, exc.message, code=exc.code, headers=exc.headers
+        )
         return None

@@ -169,6 +169,28 @@ async def unregister_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -
     return bool(result.rowcount)
 
 
+async def set_serving_state(
+    connection: AsyncConnection, tenant_id: uuid.UUID, state: str, message: str | None = None
+) -> None:
+    """``state``: ``active``, ``suspended`` (402 with ``message``) or ``held`` (503). Planes drop
+    what they hold for the tenant's keys and close its sockets, so clients meet the new state
+    on their next request or reconnect."""
+    await connection.execute(
+        text(
+            f"UPDATE {CATALOGUE_SCHEMA}.tenants SET status = :state, status_message = :message "
+            "WHERE id = :id"
+        ),
+        {"id": tenant_id, "state": state, "message": message},
+    )
+    await connection.execute(
+        text(
+            "SELECT pg_notify(:channel, prefix) "
+            f"FROM {CATALOGUE_SCHEMA}.api_keys WHERE tenant_id = :id AND revoked_at IS NULL"
+        ),
+        {"channel": REVOCATION_CHANNEL, "id": tenant_id},
+    )
+
+
 async def publish_key(
     connection: AsyncConnection,
     tenant_id: uuid.UUID,

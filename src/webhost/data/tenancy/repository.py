@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 
@@ -13,14 +14,30 @@ from webhost.data.tenancy.management import CATALOGUE_SCHEMA
 from webhost.data.tenancy.scope import Tenant
 
 
+class ServingState(enum.StrEnum):
+    """Whether a tenant's keys open its data (the control plane decides; see management)."""
+
+    ACTIVE = "active"
+    # unpaid: answered 402 with the control plane's message; nothing is deleted
+    SUSPENDED = "suspended"
+    # its data is moving to another plane: answered 503 with Retry-After until it has
+    HELD = "held"
+
+
 @dataclass(frozen=True)
 class KeyRecord:
     tenant: Tenant
     secret_digest: str
     revoked: bool
-    tenant_active: bool
     limits: TenantLimits
     scope: str = "full"
+    tenant_state: ServingState = ServingState.ACTIVE
+    # why the tenant is not served, in the control plane's words
+    state_message: str | None = None
+
+    @property
+    def tenant_active(self) -> bool:
+        return self.tenant_state == ServingState.ACTIVE
 
 
 async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None:
@@ -30,7 +47,7 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
                 "SELECT t.id, t.name, t.status, k.secret_digest, k.revoked_at IS NOT NULL, "
                 "k.scope, "
                 "t.yjs_document_max_bytes, t.vehicle_limit, t.gps_points_per_second, "
-                "t.retention_days "
+                "t.retention_days, t.status_message "
                 f"FROM {CATALOGUE_SCHEMA}.api_keys k "
                 f"JOIN {CATALOGUE_SCHEMA}.tenants t ON t.id = k.tenant_id "
                 "WHERE k.prefix = :prefix"
@@ -40,14 +57,15 @@ async def find_key(connection: AsyncConnection, prefix: str) -> KeyRecord | None
     ).one_or_none()
     if row is None:
         return None
-    tenant_id, name, status, secret_digest, revoked, scope, *limits = row
+    tenant_id, name, status, secret_digest, revoked, scope, *limits, message = row
     return KeyRecord(
         tenant=Tenant(id=tenant_id, name=name),
         secret_digest=secret_digest,
         revoked=revoked,
-        tenant_active=status == "active",
         limits=TenantLimits(*limits),
         scope=scope,
+        tenant_state=ServingState(status),
+        state_message=message,
     )
 
 

@@ -20,6 +20,7 @@ from webhost.control.providers.base import DeploymentSpec, Endpoints, Provider, 
 from webhost.control.providers.local import steps
 from webhost.control.providers.local.supervisor import ProcessSupervisor
 from webhost.data.tenancy import management
+from webhost.data.tenancy.repository import ServingState
 from webhost.db.engine import create_engine
 from webhost.errors import ProvisioningError
 
@@ -151,6 +152,12 @@ class LocalProvider(Provider):
     async def publish_limits(self, deployment: DeploymentSpec) -> None:
         async with self.transaction(self.database_for(deployment)) as connection:
             await management.register_tenant(connection, deployment.tenant, deployment.limits)
+
+    async def set_serving_state(
+        self, deployment: DeploymentSpec, state: ServingState, message: str | None = None
+    ) -> None:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            await management.set_serving_state(connection, deployment.id, state.value, message)
 
     def engine(self, database: str) -> AsyncEngine:
         """A small pool per data-plane database, as the server's administrator."""
