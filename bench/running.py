@@ -31,6 +31,8 @@ class Running:
     process: subprocess.Popen[bytes]
     control_url: str
     data_dir: Path
+    # the shared data plane's own address (deployments' URLs are on the edge)
+    data_url: str = ""
 
     def postgres(self) -> list[psutil.Process]:
         """The embedded PostgreSQL's processes (they live under the data directory)."""
@@ -73,6 +75,8 @@ def webhost_up(**settings: str) -> Iterator[Running]:
                 str(port),
                 "--data-port",
                 str(data_port),
+                "--edge-port",
+                str(free_port()),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -83,7 +87,12 @@ def webhost_up(**settings: str) -> Iterator[Running]:
                 if server.poll() is not None:
                     raise SystemExit(log_path.read_text())
                 time.sleep(0.2)
-            yield Running(server, f"http://127.0.0.1:{port}", data_dir / "data")
+            yield Running(
+                server,
+                f"http://127.0.0.1:{port}",
+                data_dir / "data",
+                data_url=f"http://127.0.0.1:{data_port}",
+            )
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(60)

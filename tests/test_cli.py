@@ -25,9 +25,11 @@ from tests.support.servers import fixed_port_range, free_port
 
 
 @contextmanager
-def webhost_up(data_dir: Path, port: int, data_port: int, first_dedicated: int) -> Iterator[str]:
+def webhost_up(
+    data_dir: Path, port: int, data_port: int, first_dedicated: int, edge_port: int
+) -> Iterator[str]:
     """Run `webhost up` until the block ends, then stop it with Ctrl-C (SIGINT)."""
-    up = UpProcess(data_dir, port, data_port, first_dedicated)
+    up = UpProcess(data_dir, port, data_port, first_dedicated, edge_port=edge_port)
     try:
         yield up.start()
     finally:
@@ -39,10 +41,10 @@ def webhost_up(data_dir: Path, port: int, data_port: int, first_dedicated: int) 
 @pytest.mark.slow
 def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="whup-", dir="/tmp")) / "data"
-    port, data_port = free_port(), free_port()
-    first_dedicated = fixed_port_range(10)  # kept across the restart
+    port, data_port, edge_port = free_port(), free_port(), free_port()
+    first_dedicated = fixed_port_range(10)  # kept across the restart, as the edge's port
     control = f"http://127.0.0.1:{port}"
-    with webhost_up(data_dir, port, data_port, first_dedicated) as banner:
+    with webhost_up(data_dir, port, data_port, first_dedicated, edge_port) as banner:
         assert f"Dashboard            {control}" in banner or control in banner
         link = re.search(r"/login/once/(whs_once_\w+)", banner)
         assert link is not None
@@ -73,13 +75,16 @@ def test_up_serves_everything_and_a_restart_keeps_it_all() -> None:
                     timeout=60,
                     message="update relayed",
                 )
-        dedicated_port = urlparse(urls["dedicated"]).port
-        # the first free port of the range (one may be taken by another program)
-        assert dedicated_port in range(first_dedicated, first_dedicated + 10)
-        assert dedicated_port in dataplane_pids()
+        # both URLs are on the edge; the dedicated plane listens in the dedicated range
+        assert all(urlparse(url).port == edge_port for url in urls.values())
+        [dedicated_port] = [
+            port
+            for port in dataplane_pids()
+            if port in range(first_dedicated, first_dedicated + 10)
+        ]
 
     assert dedicated_port not in dataplane_pids()
-    with webhost_up(data_dir, port, data_port, first_dedicated):
+    with webhost_up(data_dir, port, data_port, first_dedicated, edge_port):
         login = httpx.post(
             f"{control}/api/login", json={"email": shared.email, "password": PASSWORD}
         )

@@ -36,6 +36,9 @@ DataDirOption = Annotated[
 HostOption = Annotated[str | None, typer.Option(help="Interface to listen on.")]
 PortOption = Annotated[int | None, typer.Option(help="Control plane (dashboard, API) port.")]
 DataPortOption = Annotated[int | None, typer.Option(help="Shared data plane port.")]
+EdgePortOption = Annotated[
+    int | None, typer.Option(help="Edge port: every deployment's stable URL is served here.")
+]
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -144,6 +147,8 @@ async def _print_banner(runtime: Any) -> None:
     table.add_row("Dashboard", settings.control_url)
     table.add_row("API docs", f"{settings.control_url}/api/docs")
     table.add_row("Shared data plane", settings.shared_plane_url)
+    if settings.edge:
+        table.add_row("Edge (deployment URLs)", f"{settings.edge_url}/d/<deployment>")
     table.add_row("Database", "embedded (pgserver)" if platform.embedded else "DATABASE_URL")
     table.add_row("Data directory", str(settings.data_dir))
     console.print("[bold green]WebHost is running[/bold green]")
@@ -159,6 +164,7 @@ def up(
     host: HostOption = None,
     port: PortOption = None,
     data_port: DataPortOption = None,
+    edge_port: EdgePortOption = None,
     worker: Annotated[
         bool, typer.Option(help="Run the job worker here (or separately: `webhost worker`).")
     ] = True,
@@ -166,7 +172,9 @@ def up(
     """Start everything on this machine: control plane, shared data plane, worker, provider."""
     from webhost.runtime import Components
 
-    settings = _settings(data_dir=data_dir, host=host, port=port, data_port=data_port)
+    settings = _settings(
+        data_dir=data_dir, host=host, port=port, data_port=data_port, edge_port=edge_port
+    )
     _run(settings, lambda: _serve_until_signalled(settings, Components(worker=worker), banner=True))
 
 
@@ -176,7 +184,7 @@ def worker(data_dir: DataDirOption = None) -> None:
     from webhost.runtime import Components
 
     settings = _settings(data_dir=data_dir)
-    components = Components(control=False, shared_plane=False, supervisor=False)
+    components = Components(control=False, shared_plane=False, supervisor=False, edge=False)
     _run(settings, lambda: _serve_until_signalled(settings, components, banner=False))
 
 

@@ -31,6 +31,19 @@ class Settings(BaseSettings):
         default=8000, ge=0, le=65535, description="Control plane (dashboard and API) port."
     )
     data_port: int = Field(default=8001, ge=0, le=65535, description="Shared data plane port.")
+    edge_port: int = Field(
+        default=8002,
+        ge=0,
+        le=65535,
+        description="Port of the edge that serves every deployment at a stable URL.",
+    )
+    edge: bool = Field(
+        default=True,
+        description="Give deployments stable URLs on the edge (off: their plane's own URL).",
+    )
+    edge_public_url: str | None = Field(
+        default=None, description="The edge's URL as apps see it (default: host and edge port)."
+    )
     public_url: str | None = Field(default=None, description="Control plane URL as users see it.")
     shared_data_url: str | None = Field(
         default=None, description="Shared data plane URL as clients see it."
@@ -200,6 +213,10 @@ class Settings(BaseSettings):
     @property
     def control_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def edge_url(self) -> str:
+        return (self.edge_public_url or f"http://{self.host}:{self.edge_port}").rstrip("/")
 
     @property
     def shared_plane_url(self) -> str:

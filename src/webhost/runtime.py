@@ -23,6 +23,8 @@ from webhost.data.fleet.options import FleetOptions
 from webhost.data.plane import DataPlane
 from webhost.data.sync.options import SyncOptions
 from webhost.data.yjs.room import RoomOptions
+from webhost.edge.proxy import EdgeProxy
+from webhost.edge.routes import EdgeRoutes
 from webhost.errors import ConfigurationError
 from webhost.http.server import server_config
 from webhost.platform import Platform
@@ -36,6 +38,8 @@ WORKER_SHUTDOWN_SECONDS = 30.0
 class Components:
     control: bool = True
     shared_plane: bool = True
+    # stable per-deployment URLs (on when the settings want the edge)
+    edge: bool = True
     worker: bool = True
     supervisor: bool = True
 
@@ -78,6 +82,8 @@ class Runtime:
             sockets["control"] = bind(self.settings.host, self.settings.port)
         if self.components.shared_plane:
             sockets["data"] = bind(self.settings.host, self.settings.data_port)
+        if self.components.edge and self.settings.edge:
+            sockets["edge"] = bind(self.settings.host, self.settings.edge_port)
         # ports chosen by the OS (0) are known only now; URLs handed to clients must use them
         self.settings = self.settings.model_copy(
             update={
@@ -85,6 +91,7 @@ class Runtime:
                 for name, sock in (
                     ("port", sockets.get("control")),
                     ("data_port", sockets.get("data")),
+                    ("edge_port", sockets.get("edge")),
                 )
                 if sock is not None
             }
@@ -108,6 +115,10 @@ class Runtime:
             self._serve(create_data_app(plane), sockets["data"])
         if "control" in sockets:
             self._serve(create_control_app(platform), sockets["control"])
+        if "edge" in sockets:
+            routes = EdgeRoutes(platform.control_database)
+            self._spawn(routes.run(), "edge routes")
+            self._spawn(EdgeProxy(routes).serve(sockets["edge"]), "edge")
         if self.components.supervisor:
             self._spawn(platform.providers.run(), "supervisor")
         if self.components.worker:

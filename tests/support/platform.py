@@ -22,7 +22,7 @@ import httpx
 
 from tests.support.database import create_fresh_database
 from tests.support.polling import wait_until
-from tests.support.servers import fixed_port_range
+from tests.support.servers import fixed_port_range, free_port
 from webhost.config import Settings
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components, Runtime
@@ -35,6 +35,7 @@ def platform_settings(database: PostgresURL, data_dir: Path, **overrides: Any) -
         "database_url": database.for_libpq(),
         "port": 0,
         "data_port": 0,
+        "edge_port": 0,
         "dedicated_ports": f"{first_port}-{first_port + 99}",
         "worker_heartbeat_seconds": 0.5,
         "stalled_job_seconds": 3.0,
@@ -82,6 +83,15 @@ class PlatformThread:
     def data_url(self) -> str:
         assert self.runtime is not None
         return self.runtime.settings.shared_plane_url
+
+    @property
+    def edge_url(self) -> str:
+        assert self.runtime is not None
+        return self.runtime.settings.edge_url
+
+    def deployment_url(self, deployment_id: str) -> str:
+        """The deployment's stable API URL on the edge (``/d/`` and its tenant's hex digits)."""
+        return f"{self.edge_url}/d/{deployment_id.replace('-', '')[:16]}"
 
     def start(self, timeout: float = 120) -> PlatformThread:
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -136,12 +146,15 @@ class UpProcess:
         data_port: int,
         first_dedicated: int = 0,
         environment: dict[str, str] | None = None,
+        edge_port: int = 0,
     ) -> None:
-        """``environment`` adds variables (e.g. ``DATABASE_URL`` for a server of the test's)."""
+        """``environment`` adds variables (e.g. ``DATABASE_URL`` for a server of the test's);
+        the edge keeps its port across restarts, as deployments' URLs name it."""
         self.data_dir = data_dir
         self.environment = environment or {}
         self.port = port
         self.data_port = data_port
+        self.edge_port = edge_port or free_port()
         self.dedicated_ports = first_dedicated or fixed_port_range(10)
         self.output = data_dir.parent / f"up-{port}-{next(self._runs)}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -169,6 +182,8 @@ class UpProcess:
                     str(self.port),
                     "--data-port",
                     str(self.data_port),
+                    "--edge-port",
+                    str(self.edge_port),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -35,7 +35,7 @@ def test_the_stream_delivers_provisioning_then_active_with_urls(
         assert [status_in(e.data) for e in events if e.event == "status"][-1] == "active"
         assert events[-1].data == "active"
         final = events[-2].data
-        api_url = gated_platform.data_url
+        api_url = gated_platform.deployment_url(deployment_id)
         assert api_url in final
         assert "ws" + api_url.removeprefix("http") in final
         assert "YOUR_API_KEY" in final

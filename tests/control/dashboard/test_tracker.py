@@ -182,5 +182,6 @@ def test_a_key_made_while_provisioning_brings_the_url_live_on_activation(
         final = events[-2].data
         url = tracker_url(final)
         assert url is not None
-        assert url.startswith(f"{gated_platform.data_url}/v1/fleet/osmand/whs_live_")
+        api_url = gated_platform.deployment_url(path.split("/")[3])
+        assert url.startswith(f"{api_url}/v1/fleet/osmand/whs_live_")
         assert tracker_url(browser.dashboard()) == url

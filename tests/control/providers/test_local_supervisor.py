@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import uuid
 from collections.abc import Callable
 from urllib.parse import urlparse
 
@@ -11,8 +12,8 @@ import httpx
 
 from tests.support.clients import api_client
 from tests.support.factories import Customer, create_key
-from tests.support.inspect import dataplane_pids
-from tests.support.platform import wait_for_deployment
+from tests.support.inspect import dataplane_pids, query
+from tests.support.platform import PlatformThread, wait_for_deployment
 from tests.support.polling import wait_until
 
 SignUp = Callable[..., Customer]
@@ -31,11 +32,18 @@ def healthy(api_url: str) -> bool:
         return False
 
 
-def test_a_killed_dedicated_data_plane_is_restarted(signup: SignUp) -> None:
+def test_a_killed_dedicated_data_plane_is_restarted(
+    platform: PlatformThread, signup: SignUp
+) -> None:
     customer = signup("professional")
     deployment = wait_for_deployment(customer.client, customer.deployment["id"])
-    api_url = deployment["api_url"]
-    port = urlparse(api_url).port
+    api_url = deployment["api_url"]  # on the edge, which passes requests to the plane's port
+    [(plane_url,)] = query(
+        platform.control_database,
+        "SELECT plane_url FROM deployments WHERE id = $1",
+        uuid.UUID(deployment["id"]),
+    )
+    port = urlparse(plane_url).port
     assert port is not None
     key = create_key(customer)["key"]
     with api_client(api_url, key) as data:

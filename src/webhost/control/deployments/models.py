@@ -46,8 +46,11 @@ class Deployment(IdMixin, TimestampMixin, Base):
             values_callable=lambda e: [m.value for m in e],
         )
     )
+    # given to the customer's apps, the same for the deployment's life
     api_url: Mapped[str | None] = mapped_column(String(300))
     sync_url: Mapped[str | None] = mapped_column(String(300))
+    # the plane that serves it now: where the edge sends its traffic
+    plane_url: Mapped[str | None] = mapped_column(String(300))
     error: Mapped[str | None] = mapped_column(Text)
     sealed_credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

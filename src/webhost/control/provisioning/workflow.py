@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy.exc import DBAPIError
 
+from webhost.config import Settings
 from webhost.control.deployments import repository as deployments_repository
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import DeploymentStatus
 from webhost.control.keys import repository as keys_repository
-from webhost.control.providers.base import DeploymentSpec, ProvisioningStep, StepRun
+from webhost.control.providers.base import DeploymentSpec, Endpoints, ProvisioningStep, StepRun
 from webhost.control.provisioning import repository
 from webhost.control.provisioning.models import StepStatus, Workflow
 from webhost.errors import ProvisioningError, WebHostError
@@ -129,12 +130,27 @@ async def activate(
             if await platform.key_courier.has_pending(session, spec.id):
                 continue  # a key changed since the delivery above: deliver it first
             deployment.status = DeploymentStatus.ACTIVE
-            deployment.api_url = endpoints.api_url
-            deployment.sync_url = endpoints.sync_url
+            stable = stable_endpoints(platform.settings, spec, endpoints)
+            deployment.api_url = stable.api_url
+            deployment.sync_url = stable.sync_url
+            deployment.plane_url = endpoints.api_url
             deployment.error = None
             deployment.activated_at = datetime.now(UTC)
             break
-    log.info("deployment active", deployment=str(spec.id), api_url=endpoints.api_url)
+    log.info("deployment active", deployment=str(spec.id), plane_url=endpoints.api_url)
+
+
+def stable_endpoints(settings: Settings, spec: DeploymentSpec, plane: Endpoints) -> Endpoints:
+    """The URLs its apps are given: on the edge (routed to whichever plane serves it), or the
+    plane's own when the edge is off."""
+    if not settings.edge:
+        return plane
+    base = f"{settings.edge_url}{edge_path(spec.tenant_name)}"
+    return Endpoints(api_url=base, sync_url="ws" + base.removeprefix("http"))
+
+
+def edge_path(tenant_name: str) -> str:
+    return f"/d/{tenant_name.removeprefix('t_')}"
 
 
 async def _mark_failed(
