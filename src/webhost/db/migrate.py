@@ -58,6 +58,15 @@ def _config(location: str, connection: Connection, version_table_schema: str | N
     return config
 
 
+async def _lock_tree(
+    connection: AsyncConnection, location: str, version_table_schema: str | None
+) -> None:
+    lock_name = f"webhost:migrate:{location}:{version_table_schema or ''}"
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": lock_name}
+    )
+
+
 async def upgrade(
     connection: AsyncConnection,
     location: str,
@@ -66,13 +75,27 @@ async def upgrade(
     revision: str = "head",
 ) -> None:
     """Upgrade inside the caller's transaction; concurrent upgraders wait for each other."""
-    lock_name = f"webhost:migrate:{location}:{version_table_schema or ''}"
-    await connection.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": lock_name}
-    )
+    await _lock_tree(connection, location, version_table_schema)
 
     def _run(sync_connection: Connection) -> None:
         command.upgrade(_config(location, sync_connection, version_table_schema), revision)
+
+    async with _one_migration_at_a_time():
+        await connection.run_sync(_run)
+
+
+async def downgrade(
+    connection: AsyncConnection,
+    location: str,
+    revision: str,
+    *,
+    version_table_schema: str | None = None,
+) -> None:
+    """Downgrade to ``revision`` inside the caller's transaction (an operator's way back)."""
+    await _lock_tree(connection, location, version_table_schema)
+
+    def _run(sync_connection: Connection) -> None:
+        command.downgrade(_config(location, sync_connection, version_table_schema), revision)
 
     async with _one_migration_at_a_time():
         await connection.run_sync(_run)

@@ -12,7 +12,7 @@ from webhost.control.deployments.models import Deployment
 from webhost.control.keys.models import ApiKey
 from webhost.control.plans.models import Plan
 from webhost.control.providers.local.models import LocalProcess
-from webhost.control.provisioning.models import ProvisioningStep
+from webhost.control.provisioning.models import ProvisioningStep, WorkflowRun
 from webhost.db.base import Base
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "Plan",
     "ProvisioningStep",
     "Subscription",
+    "WorkflowRun",
 ]

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.deployments.models import Deployment, DeploymentStatus
 from webhost.control.plans.models import Plan
-from webhost.control.provisioning.models import ProvisioningStep, Workflow
 
 
 async def add(session: AsyncSession, deployment: Deployment) -> Deployment:
@@ -69,19 +68,6 @@ async def active_on_plan(session: AsyncSession, plan_id: uuid.UUID) -> list[Depl
         )
     )
     return list(rows.scalars())
-
-
-async def steps_of(
-    session: AsyncSession, deployment_id: uuid.UUID, workflow: Workflow = Workflow.PROVISION
-) -> list[ProvisioningStep]:
-    statement = (
-        select(ProvisioningStep)
-        .where(
-            ProvisioningStep.deployment_id == deployment_id, ProvisioningStep.workflow == workflow
-        )
-        .order_by(ProvisioningStep.position)
-    )
-    return list((await session.scalars(statement)).all())
 
 
 async def orphaned_provisioning(session: AsyncSession) -> list[uuid.UUID]:

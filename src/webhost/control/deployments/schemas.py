@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from webhost.control.deployments.models import DeploymentStatus
 from webhost.control.plans.models import DeploymentMode
-from webhost.control.provisioning.models import StepStatus
+from webhost.control.provisioning.models import RunStatus, StepStatus, Workflow
 
 
 class StepOut(BaseModel):
@@ -17,6 +17,18 @@ class StepOut(BaseModel):
     status: StepStatus
     attempts: int
     error: str | None
+
+
+class RunOut(BaseModel):
+    """A run of a workflow (provisioning, a migration between modes, ...) for the deployment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    workflow: Workflow
+    status: RunStatus
+    started_at: datetime = Field(validation_alias="created_at")
+    finished_at: datetime | None
 
 
 class DeploymentOut(BaseModel):
@@ -39,4 +51,7 @@ class DeploymentOut(BaseModel):
     error: str | None
     created_at: datetime
     activated_at: datetime | None
-    steps: list[StepOut]
+    run: RunOut | None = Field(
+        default=None, description="The newest workflow run; null before the first one starts."
+    )
+    steps: list[StepOut] = Field(description="The steps of the newest run, in order.")

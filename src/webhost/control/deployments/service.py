@@ -10,9 +10,11 @@ from webhost.control.accounts import repository as accounts
 from webhost.control.accounts.models import Account, Organization
 from webhost.control.deployments import repository
 from webhost.control.deployments.models import Deployment, DeploymentStatus
-from webhost.control.deployments.schemas import DeploymentOut, StepOut
+from webhost.control.deployments.schemas import DeploymentOut, RunOut, StepOut
 from webhost.control.plans.models import Plan
 from webhost.control.providers.base import DeploymentSpec
+from webhost.control.provisioning import repository as provisioning
+from webhost.control.provisioning.models import Workflow
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import tenant_name_for
 from webhost.errors import NotFound
@@ -46,15 +48,19 @@ async def create_deployment(
     return deployment
 
 
-async def queue_provisioning(session: AsyncSession, deployment_id: uuid.UUID) -> None:
-    """The job lock keeps two provisioning runs of one deployment from overlapping."""
+async def queue_provisioning(session: AsyncSession, deployment_id: uuid.UUID) -> uuid.UUID:
+    """Queue the deployment's running PROVISION run (a new one when none is running); returns
+    its id. The job lock keeps two jobs of one deployment from overlapping."""
+    run = await provisioning.open_run(session, deployment_id, Workflow.PROVISION)
     await enqueue(
         session,
         "provision_deployment",
         queue=PROVISIONING_QUEUE,
         lock=f"deployment:{deployment_id}",
         deployment_id=str(deployment_id),
+        run_id=str(run.id),
     )
+    return run.id
 
 
 async def requeue_orphaned_provisioning(session: AsyncSession) -> list[uuid.UUID]:
@@ -79,8 +85,10 @@ async def visible_deployment(
 async def describe(
     session: AsyncSession, deployment: Deployment, *, device_key: str | None = None
 ) -> DeploymentOut:
-    """``device_key``: the organization's device key in full, given only for its members."""
-    steps = await repository.steps_of(session, deployment.id)
+    """``device_key``: the organization's device key in full, given only for its members;
+    ``steps`` are those of the newest run."""
+    run = await provisioning.newest_run(session, deployment.id)
+    steps = await provisioning.steps_of(session, run.id) if run is not None else []
     active = deployment.status == DeploymentStatus.ACTIVE
     return DeploymentOut(
         id=deployment.id,
@@ -100,6 +108,7 @@ async def describe(
         error=deployment.error,
         created_at=deployment.created_at,
         activated_at=deployment.activated_at,
+        run=RunOut.model_validate(run) if run is not None else None,
         steps=[StepOut.model_validate(step) for step in steps],
     )
 

@@ -17,10 +17,14 @@ RETRIES = 2  # procrastinate counts retries: three attempts in all
     queue="provisioning",
     retry=procrastinate.RetryStrategy(max_attempts=RETRIES, exponential_wait=2),
 )
-async def provision_deployment(context: procrastinate.JobContext, deployment_id: str) -> None:
+async def provision_deployment(
+    context: procrastinate.JobContext, deployment_id: str, run_id: str | None = None
+) -> None:
+    """``run_id`` is missing from jobs queued before workflow runs existed."""
     attempts_so_far = context.job.attempts
     await workflow.provision(
         platform_of(context),
         uuid.UUID(deployment_id),
+        uuid.UUID(run_id) if run_id is not None else None,
         final_attempt=attempts_so_far >= RETRIES,
     )

@@ -1,7 +1,8 @@
 """Runs a provider's steps for a deployment, resumably, and compensates when they fail for good.
 
-Each step's progress is committed to the ledger before and after it runs, so a worker killed
-mid-step resumes at that step (steps are idempotent) and never repeats a finished one.
+Each run of a workflow has a ledger of its own. Each step's progress is committed to it before
+and after the step runs, so a worker killed mid-step resumes that run at that step (steps are
+idempotent) and never repeats one it finished; a later run starts from the first step.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from sqlalchemy.exc import DBAPIError
 from webhost.config import Settings
 from webhost.control.deployments import repository as deployments_repository
 from webhost.control.deployments import service as deployments
-from webhost.control.deployments.models import DeploymentStatus
+from webhost.control.deployments.models import Deployment, DeploymentStatus
 from webhost.control.keys import repository as keys_repository
 from webhost.control.providers.base import DeploymentSpec, Endpoints, ProvisioningStep, StepRun
 from webhost.control.provisioning import repository
-from webhost.control.provisioning.models import StepStatus, Workflow
+from webhost.control.provisioning.models import RunStatus, StepStatus, Workflow, WorkflowRun
 from webhost.errors import ProvisioningError, WebHostError
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from webhost.platform import Platform
 
 log = structlog.get_logger(__name__)
@@ -34,82 +37,118 @@ class ProvisioningFailed(Exception):
     """Raised after compensation, so the job ends as failed and is not retried."""
 
 
-async def provision(platform: Platform, deployment_id: uuid.UUID, *, final_attempt: bool) -> None:
-    async with platform.sessions() as session:
+async def provision(
+    platform: Platform,
+    deployment_id: uuid.UUID,
+    run_id: uuid.UUID | None = None,
+    *,
+    final_attempt: bool,
+) -> None:
+    """Run (or resume) one provisioning run; without ``run_id`` (a job queued before runs
+    existed) the deployment's running run is resumed, or a new one started."""
+    async with platform.sessions.begin() as session:
         deployment = await deployments_repository.get(session, deployment_id)
-        if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
-            return  # already finished (a duplicate or late retry)
+        run = await _run_to_work_on(session, deployment, run_id) if deployment else None
+        if deployment is None or run is None:
+            return  # already finished (a duplicate or late delivery)
+        run_id = run.id
         spec = await deployments.spec_of(session, deployment)
-        ledger = await repository.ledger(session, deployment_id, Workflow.PROVISION)
+        ledger = await repository.ledger(session, run_id)
     steps = platform.providers.get(spec.provider).provision_steps(spec)
-    run = StepRun(spec, secret=_secret_getter(platform, deployment_id))
+    run_state = StepRun(spec, secret=_secret_getter(platform, deployment_id))
     for position, step in enumerate(steps):
         entry = ledger.get(step.name)
         if entry is not None and entry.status == StepStatus.DONE:
-            run.outputs[step.name] = entry.output
+            run_state.outputs[step.name] = entry.output
             continue
         async with platform.sessions.begin() as session:
-            await repository.start_step(
-                session, deployment_id, Workflow.PROVISION, position, step.name
-            )
+            await repository.start_step(session, run_id, position, step.name)
         try:
-            output = await step.apply(run)
+            output = await step.apply(run_state)
         except Exception as exc:
             reason = f"step '{step.name}' failed: {describe_failure(exc)}"
             log.warning(
                 "provisioning step failed",
                 deployment=str(deployment_id),
+                run=str(run_id),
                 reason=reason,
                 final=final_attempt,
             )
             async with platform.sessions.begin() as session:
                 await repository.finish_step(
-                    session,
-                    deployment_id,
-                    Workflow.PROVISION,
-                    step.name,
-                    StepStatus.FAILED,
-                    error=reason,
+                    session, run_id, step.name, StepStatus.FAILED, error=reason
                 )
             if not final_attempt:
                 raise
-            leftovers = await compensate(platform, spec, steps[: position + 1], run)
-            await _mark_failed(platform, deployment_id, reason, leftovers)
+            leftovers = await compensate(platform, run_id, steps[: position + 1], run_state)
+            await _mark_failed(platform, deployment_id, run_id, reason, leftovers)
             raise ProvisioningFailed(reason) from exc
-        run.outputs[step.name] = output
+        run_state.outputs[step.name] = output
         async with platform.sessions.begin() as session:
-            await repository.finish_step(
-                session,
-                deployment_id,
-                Workflow.PROVISION,
-                step.name,
-                StepStatus.DONE,
-                output=output,
-            )
-    await activate(platform, spec, run.outputs)
+            await repository.finish_step(session, run_id, step.name, StepStatus.DONE, output=output)
+    await activate(platform, spec, run_id, run_state.outputs)
+
+
+async def _run_to_work_on(
+    session: AsyncSession, deployment: Deployment, run_id: uuid.UUID | None
+) -> WorkflowRun | None:
+    """The running PROVISION run the job stands for; None when there is nothing left to do."""
+    provisioning = deployment.status == DeploymentStatus.PROVISIONING
+    if run_id is None:
+        if not provisioning:
+            return None
+        return await repository.open_run(session, deployment.id, Workflow.PROVISION)
+    run = await repository.get_run(session, run_id)
+    if (
+        run is None
+        or run.deployment_id != deployment.id
+        or run.workflow != Workflow.PROVISION
+        or run.status != RunStatus.RUNNING
+    ):
+        return None
+    if not provisioning:
+        await _abandon(session, run.id, deployment)
+        return None
+    return run
+
+
+async def _abandon(session: AsyncSession, run_id: uuid.UUID, deployment: Deployment) -> None:
+    """Nothing will finish the run any more: close it, so a later run starts afresh."""
+    await repository.finish_run(
+        session,
+        run_id,
+        RunStatus.FAILED,
+        error=f"the deployment became {deployment.status} before provisioning finished",
+    )
 
 
 async def compensate(
-    platform: Platform, spec: DeploymentSpec, steps: Sequence[ProvisioningStep], run: StepRun
+    platform: Platform,
+    run_id: uuid.UUID,
+    steps: Sequence[ProvisioningStep],
+    run_state: StepRun,
 ) -> list[str]:
     """Undo in reverse order; returns what could not be undone (empty when clean)."""
     leftovers = []
     for step in reversed(steps):
         try:
-            await step.undo(run)
+            await step.undo(run_state)
         except Exception as exc:
             leftovers.append(f"{step.name}: {describe_failure(exc)}")
-            log.error("could not undo provisioning step", deployment=str(spec.id), step=step.name)
+            log.error(
+                "could not undo provisioning step",
+                deployment=str(run_state.deployment.id),
+                run=str(run_id),
+                step=step.name,
+            )
             continue
         async with platform.sessions.begin() as session:
-            await repository.finish_step(
-                session, spec.id, Workflow.PROVISION, step.name, StepStatus.UNDONE
-            )
+            await repository.finish_step(session, run_id, step.name, StepStatus.UNDONE)
     return leftovers
 
 
 async def activate(
-    platform: Platform, spec: DeploymentSpec, outputs: dict[str, dict[str, Any]]
+    platform: Platform, spec: DeploymentSpec, run_id: uuid.UUID, outputs: dict[str, dict[str, Any]]
 ) -> None:
     """Publish the organization's keys, then go live holding the deployment row.
 
@@ -125,10 +164,14 @@ async def activate(
         await platform.key_courier.deliver(spec.id, activating=True)
         async with platform.sessions.begin() as session:
             deployment = await deployments_repository.lock(session, spec.id)
-            if deployment is None or deployment.status != DeploymentStatus.PROVISIONING:
+            if deployment is None:
+                return
+            if deployment.status != DeploymentStatus.PROVISIONING:
+                await _abandon(session, run_id, deployment)
                 return
             if await platform.key_courier.has_pending(session, spec.id):
                 continue  # a key changed since the delivery above: deliver it first
+            await repository.finish_run(session, run_id, RunStatus.SUCCEEDED)
             deployment.status = DeploymentStatus.ACTIVE
             stable = stable_endpoints(platform.settings, spec, endpoints)
             deployment.api_url = stable.api_url
@@ -154,7 +197,11 @@ def edge_path(tenant_name: str) -> str:
 
 
 async def _mark_failed(
-    platform: Platform, deployment_id: uuid.UUID, reason: str, leftovers: list[str]
+    platform: Platform,
+    deployment_id: uuid.UUID,
+    run_id: uuid.UUID,
+    reason: str,
+    leftovers: list[str],
 ) -> None:
     if leftovers:
         reason += "; cleanup incomplete: " + "; ".join(leftovers)
@@ -163,6 +210,8 @@ async def _mark_failed(
         if deployment is not None:
             deployment.status = DeploymentStatus.FAILED
             deployment.error = reason
+        outcome = RunStatus.FAILED if leftovers else RunStatus.COMPENSATED
+        await repository.finish_run(session, run_id, outcome, error=reason)
 
 
 def _secret_getter(platform: Platform, deployment_id: uuid.UUID) -> Callable[..., Any]:
