@@ -1,0 +1,1 @@
+"""Cloudflare: the DNS records that give each deployment its stable hostnames."""

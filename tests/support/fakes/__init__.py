@@ -1,0 +1,1 @@
+"""Fakes of the third-party services WebHost drives, served over real HTTP for tests."""
