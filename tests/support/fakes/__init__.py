@@ -1,0 +1,1 @@
+"""In-repo fakes of third-party HTTP APIs, driven by the real client libraries in tests."""
