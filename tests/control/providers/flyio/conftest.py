@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.control.providers.flyio.helpers import ORG, TOKEN
+from tests.support.fakes.flyio import FakeFly, serve_fake_fly
+
+
+@pytest.fixture
+def fake_fly() -> Iterator[FakeFly]:
+    with serve_fake_fly(token=TOKEN, org_slug=ORG, start_delay=0.3) as fake:
+        yield fake
