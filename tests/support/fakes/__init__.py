@@ -1,0 +1,1 @@
+"""In-repo fakes of the third-party services WebHost calls, served over real HTTP."""
