@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.fakes.hetzner import FakeHetzner, serve_fake_hetzner
+from webhost.control.providers.hetzner.cloud import HetznerCloud
+from webhost.control.providers.hetzner.transport import RetryPolicy
+
+# a token that looks like Hetzner's (64 characters), so a leak into a message is easy to see
+TOKEN = secrets.token_hex(32)
+FAST_RETRIES = RetryPolicy(
+    attempts=4, first_delay_seconds=0.01, max_delay_seconds=0.05, total_seconds=30
+)
+
+
+@pytest.fixture(scope="session")
+def served_hetzner() -> Iterator[FakeHetzner]:
+    with serve_fake_hetzner(TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def hetzner(served_hetzner: FakeHetzner) -> FakeHetzner:
+    served_hetzner.reset()
+    return served_hetzner
+
+
+def cloud_for(fake: FakeHetzner, *, token: str = TOKEN, **options: object) -> HetznerCloud:
+    settings: dict[str, object] = {
+        "location": "fsn1",
+        "server_type": "cx22",
+        "image": "debian-12",
+        "retry": FAST_RETRIES,
+        "action_poll_seconds": 0.01,
+        "request_timeout_seconds": 10.0,
+    }
+    settings.update(options)
+    return HetznerCloud(token, api_endpoint=fake.url, **settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def cloud(hetzner: FakeHetzner) -> HetznerCloud:
+    return cloud_for(hetzner)
