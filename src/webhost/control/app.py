@@ -13,6 +13,7 @@ from webhost.control.dashboard.rendering import STATIC_DIRECTORY
 from webhost.control.deployments.endpoints import router as deployments_router
 from webhost.control.keys.endpoints import router as keys_router
 from webhost.control.plans.endpoints import router as plans_router
+from webhost.control.signup.endpoints import router as signup_router
 from webhost.http.body_limit import BodySizeLimit
 from webhost.http.errors import install_error_handlers
 from webhost.platform import Platform
@@ -35,6 +36,7 @@ def create_control_app(platform: Platform) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
     install_error_handlers(app)
     for router in (
+        signup_router,
         accounts_router,
         plans_router,
         deployments_router,

@@ -4,7 +4,6 @@ import json
 from collections.abc import Callable
 
 import httpx
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +12,6 @@ from tests.support.bad_input import (
     assert_clear_error,
     json_media_types,
     nested_json_text,
-    nul_strings,
 )
 from tests.support.factories import PASSWORD, Customer, unique_email
 from tests.support.logins import fresh_address, log_in
@@ -21,16 +19,6 @@ from tests.support.platform import PlatformThread
 
 SignUp = Callable[..., Customer]
 JSON = {"content-type": "application/json"}
-
-
-def test_signup_returns_organization_deployment_and_a_session(signup: SignUp) -> None:
-    customer = signup(organization="Fleet Wizards GmbH")
-    assert customer.organization["name"] == "Fleet Wizards GmbH"
-    assert customer.organization["slug"].startswith("fleet-wizards-gmbh")
-    assert customer.deployment["plan"] == "hobby"
-    me = customer.client.get("/api/me").json()
-    assert me["account"]["email"] == customer.email
-    assert [o["id"] for o in me["organizations"]] == [customer.organization["id"]]
 
 
 def test_login_logout_round_trip(platform: PlatformThread, signup: SignUp) -> None:
@@ -56,60 +44,6 @@ def test_wrong_passwords_and_unknown_emails_read_the_same(
         response = log_in(platform.control_url, email, password, fresh_address())
         assert response.status_code == 401
         assert response.json()["error"]["message"] == "invalid email or password"
-
-
-def test_an_email_signs_up_once(platform: PlatformThread, signup: SignUp) -> None:
-    customer = signup()
-    again = httpx.post(
-        f"{platform.control_url}/api/signup",
-        json={
-            "email": customer.email,
-            "password": PASSWORD,
-            "name": "Again",
-            "organization": "Again",
-            "plan": "hobby",
-        },
-    )
-    assert again.status_code == 409
-    assert "already exists" in again.json()["error"]["message"]
-
-
-@pytest.mark.parametrize(
-    ("change", "status", "problem"),
-    [
-        ({"email": "not-an-email"}, 422, "email"),
-        ({"password": "short"}, 422, "password"),
-        ({"plan": "platinum"}, 422, "unknown plan 'platinum'"),
-        ({"plan": 7}, 422, "plan"),
-        ({"organization": ""}, 422, "organization"),
-        ({"extra": "field"}, 422, "extra"),
-    ],
-)
-def test_bad_signups_name_the_problem(
-    platform: PlatformThread, change: dict[str, object], status: int, problem: str
-) -> None:
-    body = {
-        "email": unique_email(),
-        "password": PASSWORD,
-        "name": "Ada",
-        "organization": "Engines",
-        "plan": "hobby",
-    } | change
-    response = httpx.post(f"{platform.control_url}/api/signup", json=body)
-    assert response.status_code == status, response.text
-    assert problem in response.json()["error"]["message"]
-
-
-def test_malformed_json_and_oversized_bodies(platform: PlatformThread) -> None:
-    broken = httpx.post(
-        f"{platform.control_url}/api/signup",
-        content=b'{"email": ',
-        headers={"content-type": "application/json"},
-    )
-    assert broken.status_code == 400
-    assert "not valid JSON" in broken.json()["error"]["message"]
-    huge = httpx.post(f"{platform.control_url}/api/signup", json={"name": "x" * 100_000})
-    assert huge.status_code == 413
 
 
 def test_protected_routes_need_a_session(platform: PlatformThread) -> None:
@@ -159,22 +93,3 @@ def test_deeply_nested_bodies_get_a_client_error(
     error = assert_clear_error(response)
     if response.status_code == 400:
         assert error["message"] == "request body nests objects and arrays too deeply to parse"
-
-
-@OVER_HTTP
-@given(field=st.sampled_from(["name", "organization", "plan"]), value=nul_strings())
-def test_text_postgresql_cannot_store_gets_422_and_no_account(
-    platform: PlatformThread, field: str, value: str
-) -> None:
-    body = {
-        "email": unique_email(),
-        "password": PASSWORD,
-        "name": "Ada",
-        "organization": "Engines",
-        "plan": "hobby",
-    } | {field: ("x" + value)[:30]}  # within every field's length limit, NUL included
-    response = httpx.post(f"{platform.control_url}/api/signup", json=body)
-    error = assert_clear_error(response, 422)
-    assert f"{field}: contains a NUL character (U+0000)" in error["message"]
-    login = log_in(platform.control_url, body["email"], PASSWORD, fresh_address())
-    assert login.status_code == 401

@@ -8,8 +8,6 @@ from webhost.control.accounts.schemas import (
     LoginIn,
     MeOut,
     OrganizationOut,
-    SignupIn,
-    SignupOut,
     TokenOut,
 )
 from webhost.control.dependencies import (
@@ -20,23 +18,8 @@ from webhost.control.dependencies import (
     SessionDep,
     request_token,
 )
-from webhost.control.deployments import service as deployments
 
 router = APIRouter(prefix="/api", tags=["accounts"])
-
-
-@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=SignupOut)
-async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> SignupOut:
-    """Create an account and organization on a plan; its deployment starts provisioning."""
-    created = await service.signup(
-        session, platform.passwords, body, provider=platform.providers.default_name
-    )
-    return SignupOut(
-        account=AccountOut.model_validate(created.account),
-        organization=OrganizationOut.model_validate(created.organization),
-        deployment=await deployments.describe(session, created.deployment),
-        token=created.session.token,
-    )
 
 
 @router.post(

@@ -4,10 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
-
-from webhost.control.deployments.schemas import DeploymentOut
-from webhost.validation import StorableText
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 256
@@ -22,16 +19,6 @@ NewPassword = Annotated[
 Password = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=1, max_length=PASSWORD_MAX_LENGTH)
 ]
-
-
-class SignupIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    email: EmailStr
-    password: NewPassword
-    name: StorableText = Field(min_length=1, max_length=200)
-    organization: StorableText = Field(min_length=1, max_length=200)
-    plan: StorableText = Field(min_length=1, max_length=40, examples=["hobby"])
 
 
 class LoginIn(BaseModel):
@@ -63,13 +50,6 @@ class TokenOut(BaseModel):
     token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth scheme name, not a secret
     expires_at: datetime
-
-
-class SignupOut(BaseModel):
-    account: AccountOut
-    organization: OrganizationOut
-    deployment: DeploymentOut
-    token: str = Field(description="A session token, as POST /api/login would return.")
 
 
 class MeOut(BaseModel):

@@ -13,11 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webhost.control.accounts import repository
 from webhost.control.accounts.login_throttle import LoginThrottle
 from webhost.control.accounts.models import Account, AuthToken, Organization, TokenKind
-from webhost.control.accounts.schemas import SignupIn
-from webhost.control.billing.models import Subscription, SubscriptionStatus
-from webhost.control.deployments import service as deployments
-from webhost.control.deployments.models import Deployment
-from webhost.control.plans import service as plans
 from webhost.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceBusy, Unauthorized
 from webhost.security.passwords import Passwords
 from webhost.security.tokens import digest, random_string
@@ -33,47 +28,27 @@ class IssuedToken:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
-class Signup:
-    account: Account
-    organization: Organization
-    deployment: Deployment
-    session: IssuedToken
-
-
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def signup(
-    session: AsyncSession, passwords: Passwords, request: SignupIn, *, provider: str
-) -> Signup:
-    plan = await plans.plan_for_signup(session, request.plan)
-    email = normalize_email(request.email)
+async def create_account(
+    session: AsyncSession, passwords: Passwords, *, email: str, name: str, password: str
+) -> Account:
+    """A new customer account; an email belongs to one account only."""
+    email = normalize_email(email)
     if await repository.find_account_by_email(session, email) is not None:
         raise Conflict(f"an account with email {email} already exists; log in instead")
-    account = await repository.add_account(
-        session,
-        Account(
-            email=email, name=request.name, password_hash=await passwords.hash(request.password)
-        ),
+    return await repository.add_account(
+        session, Account(email=email, name=name, password_hash=await passwords.hash(password))
     )
-    organization = await repository.add_organization(
-        session,
-        Organization(
-            name=request.organization, slug=await _free_slug(session, request.organization)
-        ),
-        owner=account,
+
+
+async def create_organization(session: AsyncSession, *, name: str, owner: Account) -> Organization:
+    """A new organization with a free slug made from its name, ``owner`` its owner member."""
+    return await repository.add_organization(
+        session, Organization(name=name, slug=await _free_slug(session, name)), owner=owner
     )
-    session.add(
-        Subscription(
-            organization_id=organization.id, plan_id=plan.id, status=SubscriptionStatus.ACTIVE
-        )
-    )
-    deployment = await deployments.create_deployment(
-        session, organization=organization, plan=plan, provider=provider
-    )
-    return Signup(account, organization, deployment, await issue_session(session, account))
 
 
 async def _free_slug(session: AsyncSession, name: str) -> str:

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 
 from webhost.control.accounts import service as accounts
-from webhost.control.accounts.schemas import LoginIn, SignupIn
+from webhost.control.accounts.schemas import LoginIn
 from webhost.control.dashboard import views
 from webhost.control.dashboard.auth import (
     BrowserAccountDep,
@@ -37,6 +37,8 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
+from webhost.control.signup.schemas import SignupIn
+from webhost.control.signup.service import sign_up
 from webhost.errors import Unauthorized, WebHostError
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -94,7 +96,7 @@ async def signup(
 ) -> Response:
     form = {"email": email, "name": name, "organization": organization, "plan": plan}
     try:
-        created = await accounts.signup(
+        created = await sign_up(
             session,
             platform.passwords,
             SignupIn(**form, password=password),
