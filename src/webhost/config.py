@@ -45,6 +45,25 @@ class Settings(BaseSettings):
         default=None, description="The edge's URL as apps see it (default: host and edge port)."
     )
     public_url: str | None = Field(default=None, description="Control plane URL as users see it.")
+    stripe_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Stripe secret key (sk_...); with the webhook secret it turns billing on.",
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signing secret (whsec_...) of the Stripe webhook endpoint."
+    )
+    stripe_api_base: str | None = Field(
+        default=None, description="Another host for the Stripe API (tests point it at a fake)."
+    )
+    billing_grace_days: float = Field(
+        default=7, gt=0, le=90, description="Days a deployment serves after a failed payment."
+    )
+    billing_retention_days: float = Field(
+        default=30,
+        gt=0,
+        le=3650,
+        description="Days a cancelled subscription's data is kept for export before deletion.",
+    )
     shared_data_url: str | None = Field(
         default=None, description="Shared data plane URL as clients see it."
     )
@@ -213,6 +232,11 @@ class Settings(BaseSettings):
     @property
     def control_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def billing_enabled(self) -> bool:
+        """Stripe takes payments; without both keys plans are assigned directly."""
+        return self.stripe_secret_key is not None and self.stripe_webhook_secret is not None
 
     @property
     def edge_url(self) -> str:

@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from webhost.config import Settings
+from webhost.control.billing.stripe_billing import StripeBilling
+from webhost.control.billing.suspension import PlaneStates
 from webhost.control.keys.courier import KeyCourier
 from webhost.control.providers.context import (
     ProviderContext,
@@ -49,6 +51,10 @@ class Platform:
     providers: Providers = field(init=False)
     # key changes on their way to the data planes (an outbox, delivered after commit)
     key_courier: KeyCourier = field(init=False)
+    # tells data planes whether their deployments are served (suspension for non-payment)
+    planes: PlaneStates = field(init=False)
+    # None unless Stripe's keys are set: plans are then assigned directly
+    billing: StripeBilling | None = field(init=False, default=None)
     # set when shutdown begins, so long-lived responses (event streams) end on their own
     stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
@@ -122,6 +128,8 @@ class Platform:
             configured=settings.provider,
         )
         platform.key_courier = KeyCourier(platform.sessions, platform.providers)
+        platform.planes = PlaneStates(platform.sessions, platform.providers)
+        platform.billing = StripeBilling.from_settings(settings, platform.planes)
         return platform
 
     async def prepare_shared_plane(self) -> None:
@@ -132,6 +140,8 @@ class Platform:
         try:
             self.passwords.close()
             await self.providers.close()
+            if self.billing is not None:
+                await self.billing.close()
             await self.engine.dispose()
         finally:
             if self.embedded is not None:

@@ -17,6 +17,7 @@ import uvicorn
 
 from webhost.config import Settings
 from webhost.control.app import create_control_app
+from webhost.control.billing import lifecycle as billing_lifecycle
 from webhost.control.deployments import service as deployments
 from webhost.data.app import create_data_app
 from webhost.data.fleet.options import FleetOptions
@@ -175,6 +176,8 @@ class Runtime:
                     log.warning("re-queued provisioning", deployment=str(deployment_id))
             if delivered := await platform.key_courier.sweep():
                 log.warning("delivered key changes left behind", changes=delivered)
+            if suspended := await billing_lifecycle.sweep(platform.sessions, platform.planes):
+                log.info("suspended unpaid or ended subscriptions", subscriptions=suspended)
             await asyncio.sleep(interval)
 
     async def wait(self) -> None:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from webhost.control.accounts.endpoints import router as accounts_router
+from webhost.control.billing.endpoints import router as billing_router
 from webhost.control.dashboard.endpoints import router as dashboard_router
 from webhost.control.dashboard.fleet_page import router as fleet_page_router
 from webhost.control.dashboard.key_endpoints import router as dashboard_keys_router
@@ -39,6 +40,7 @@ def create_control_app(platform: Platform) -> FastAPI:
         signup_router,
         accounts_router,
         plans_router,
+        billing_router,
         deployments_router,
         keys_router,
         dashboard_router,

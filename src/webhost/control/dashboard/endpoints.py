@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from webhost.control.accounts import service as accounts
 from webhost.control.accounts.schemas import LoginIn
+from webhost.control.billing import service as billing
 from webhost.control.dashboard import views
 from webhost.control.dashboard.auth import (
     BrowserAccountDep,
@@ -39,7 +40,7 @@ from webhost.control.dependencies import (
 )
 from webhost.control.signup.schemas import SignupIn
 from webhost.control.signup.service import sign_up
-from webhost.errors import Unauthorized, WebHostError
+from webhost.errors import NotFound, Unauthorized, WebHostError
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -101,6 +102,8 @@ async def signup(
             platform.passwords,
             SignupIn(**form, password=password),
             provider=platform.providers.default_name,
+            stripe=platform.billing.api if platform.billing else None,
+            return_url=f"{platform.settings.control_url}/dashboard",
         )
     except (ValidationError, WebHostError) as error:
         await session.rollback()
@@ -108,7 +111,7 @@ async def signup(
         page = await _signup_page(request, session, form, error=message, status_code=status_code)
         page.headers.update(headers)
         return page
-    return logged_in_redirect(request, created.session, "/dashboard")
+    return logged_in_redirect(request, created.session, created.checkout_url or "/dashboard")
 
 
 @router.get("/login")
@@ -181,6 +184,22 @@ async def dashboard(
     if page is None and account.is_operator:
         return redirect(request, "/operator")
     return render(request, "dashboard.html", {"account": account, "page": page})
+
+
+@router.post("/dashboard/billing/portal", dependencies=CsrfChecked)
+async def billing_portal(
+    request: Request, account: BrowserAccountDep, session: SessionDep, platform: PlatformDep
+) -> Response:
+    """Off to Stripe's customer portal (payment methods, invoices, cancellation)."""
+    if platform.billing is None:
+        raise NotFound("billing through Stripe is not configured on this installation")
+    url = await billing.portal_url(
+        session,
+        platform.billing.api,
+        account,
+        return_url=f"{platform.settings.control_url}/dashboard",
+    )
+    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/dashboard/deployments/{deployment_id}/status")

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webhost.control.accounts import repository as accounts_repository
 from webhost.control.accounts import service as accounts
 from webhost.control.accounts.models import Account, Organization
+from webhost.control.billing import service as billing
+from webhost.control.billing.models import Subscription
 from webhost.control.deployments import repository as deployments_repository
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import DeploymentStatus
@@ -33,6 +35,9 @@ class OrganizationPage:
     organizations: list[Organization]
     deployments: list[DeploymentOut]
     keys: list[ApiKey]
+    subscription: Subscription | None = None
+    # Stripe's customer portal can be offered (billing is on and the customer is in Stripe)
+    portal: bool = False
 
     @property
     def active_deployments(self) -> list[DeploymentOut]:
@@ -94,6 +99,10 @@ async def organization_page(
             for deployment in await deployments.live_deployments(session, organization.id)
         ],
         keys=await keys.list_keys(session, organization),
+        subscription=(subscription := await billing.subscription_of(session, organization.id)),
+        portal=platform.billing is not None
+        and subscription is not None
+        and subscription.stripe_customer_id is not None,
     )
 
 

@@ -12,8 +12,12 @@ from webhost.db.base import Base, IdMixin, TimestampMixin
 
 
 class DeploymentStatus(enum.StrEnum):
+    # a paid signup's, until Stripe confirms the checkout: nothing is provisioned before
+    AWAITING_PAYMENT = "awaiting_payment"
     PROVISIONING = "provisioning"
     ACTIVE = "active"
+    # unpaid past the grace period, or its subscription ended: its plane answers 402
+    SUSPENDED = "suspended"
     FAILED = "failed"
     DEPROVISIONING = "deprovisioning"
     DELETED = "deleted"
@@ -51,6 +55,8 @@ class Deployment(IdMixin, TimestampMixin, Base):
     sync_url: Mapped[str | None] = mapped_column(String(300))
     # the plane that serves it now: where the edge sends its traffic
     plane_url: Mapped[str | None] = mapped_column(String(300))
+    # whether its plane was last told to serve it ("suspended"; null: serving)
+    plane_state: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     sealed_credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

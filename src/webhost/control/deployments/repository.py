@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.deployments.models import Deployment, DeploymentStatus
@@ -81,3 +81,22 @@ async def orphaned_provisioning(session: AsyncSession) -> list[uuid.UUID]:
         )
     )
     return list(rows.scalars().all())
+
+
+async def plane_state_disagrees(session: AsyncSession) -> list[uuid.UUID]:
+    """Deployments whose plane was last told otherwise than their status says."""
+    rows = await session.scalars(
+        select(Deployment.id).where(
+            or_(
+                and_(
+                    Deployment.status == DeploymentStatus.SUSPENDED,
+                    Deployment.plane_state.is_distinct_from("suspended"),
+                ),
+                and_(
+                    Deployment.status == DeploymentStatus.ACTIVE,
+                    Deployment.plane_state.is_not(None),
+                ),
+            )
+        )
+    )
+    return list(rows.all())

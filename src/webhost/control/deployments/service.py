@@ -26,10 +26,16 @@ OSMAND_PATH = "/v1/fleet/osmand/"
 
 
 async def create_deployment(
-    session: AsyncSession, *, organization: Organization, plan: Plan, provider: str
+    session: AsyncSession,
+    *,
+    organization: Organization,
+    plan: Plan,
+    provider: str,
+    awaiting_payment: bool = False,
 ) -> Deployment:
     """Record the deployment and queue its provisioning in the same transaction; it is made on
-    the plan's provider, or on ``provider`` (the platform's default) when the plan names none."""
+    the plan's provider, or on ``provider`` (the platform's default) when the plan names none.
+    ``awaiting_payment``: nothing is queued until the first payment (``start_provisioning``)."""
     deployment_id = uuid.uuid4()
     deployment = await repository.add(
         session,
@@ -41,11 +47,25 @@ async def create_deployment(
             provider=plan.provider or provider,
             region=plan.regions[0] if plan.regions else None,
             tenant_name=tenant_name_for(deployment_id),
-            status=DeploymentStatus.PROVISIONING,
+            status=(
+                DeploymentStatus.AWAITING_PAYMENT
+                if awaiting_payment
+                else DeploymentStatus.PROVISIONING
+            ),
         ),
     )
-    await queue_provisioning(session, deployment.id)
+    if not awaiting_payment:
+        await queue_provisioning(session, deployment.id)
     return deployment
+
+
+async def start_provisioning(session: AsyncSession, deployment: Deployment) -> None:
+    """A deployment that waited for its first payment is provisioned from now."""
+    locked = await repository.lock(session, deployment.id)
+    if locked is None or locked.status != DeploymentStatus.AWAITING_PAYMENT:
+        return
+    locked.status = DeploymentStatus.PROVISIONING
+    await queue_provisioning(session, locked.id)
 
 
 async def queue_provisioning(session: AsyncSession, deployment_id: uuid.UUID) -> uuid.UUID:

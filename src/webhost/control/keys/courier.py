@@ -30,7 +30,14 @@ from webhost.errors import ProvisioningError
 log = structlog.get_logger(__name__)
 
 # deployments whose data plane exists or is being made, so a key change is recorded for them
-LIVE_STATUSES = frozenset({DeploymentStatus.PROVISIONING, DeploymentStatus.ACTIVE})
+LIVE_STATUSES = frozenset(
+    {
+        DeploymentStatus.AWAITING_PAYMENT,
+        DeploymentStatus.PROVISIONING,
+        DeploymentStatus.ACTIVE,
+        DeploymentStatus.SUSPENDED,
+    }
+)
 # changes left undelivered this long are delivered by the recovery sweep
 STALE_AFTER = timedelta(seconds=5)
 
@@ -115,8 +122,8 @@ class KeyCourier:
 
 
 def _takes_deliveries(deployment: Deployment, *, activating: bool) -> bool:
-    if deployment.status == DeploymentStatus.ACTIVE:
-        return True
+    if deployment.status in (DeploymentStatus.ACTIVE, DeploymentStatus.SUSPENDED):
+        return True  # a suspended plane still holds the keys it will serve again
     return activating and deployment.status == DeploymentStatus.PROVISIONING
 
 

@@ -62,7 +62,7 @@ async def deployments_with_stale_deliveries(
         .where(
             KeyDelivery.delivered_at.is_(None),
             KeyDelivery.created_at < cutoff,
-            Deployment.status == DeploymentStatus.ACTIVE,
+            Deployment.status.in_([DeploymentStatus.ACTIVE, DeploymentStatus.SUSPENDED]),
         )
         .distinct()
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +13,11 @@ async def list_plans(session: AsyncSession, *, include_hidden: bool = False) -> 
     if not include_hidden:
         statement = statement.where(Plan.is_public.is_(True))
     return list((await session.scalars(statement)).all())
+
+
+async def get(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
+    plan: Plan = await session.get_one(Plan, plan_id)
+    return plan
 
 
 async def get_by_slug(session: AsyncSession, slug: str) -> Plan | None:

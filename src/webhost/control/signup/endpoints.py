@@ -15,11 +15,17 @@ router = APIRouter(prefix="/api", tags=["accounts"])
 async def signup(body: SignupIn, session: SessionDep, platform: PlatformDep) -> SignupOut:
     """Create an account and organization on a plan; its deployment starts provisioning."""
     created = await service.sign_up(
-        session, platform.passwords, body, provider=platform.providers.default_name
+        session,
+        platform.passwords,
+        body,
+        provider=platform.providers.default_name,
+        stripe=platform.billing.api if platform.billing else None,
+        return_url=f"{platform.settings.control_url}/dashboard",
     )
     return SignupOut(
         account=AccountOut.model_validate(created.account),
         organization=OrganizationOut.model_validate(created.organization),
         deployment=await deployments.describe(session, created.deployment),
         token=created.session.token,
+        checkout_url=created.checkout_url,
     )

@@ -22,3 +22,8 @@ class SignupOut(BaseModel):
     organization: OrganizationOut
     deployment: DeploymentOut
     token: str = Field(description="A session token, as POST /api/login would return.")
+    checkout_url: str | None = Field(
+        default=None,
+        description="Where to pay for a paid plan (Stripe Checkout); the deployment waits in "
+        "'awaiting_payment' until Stripe confirms. Null when nothing is to be paid.",
+    )
