@@ -3,6 +3,7 @@ webhooks signed as Stripe signs them, the platform as `webhost up` runs it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -20,6 +21,7 @@ from tests.support.fakes.stripe import FakeStripe, sign
 from tests.support.inspect import query
 from tests.support.platform import PlatformThread, start_platform, wait_for_deployment
 from tests.support.polling import wait_until
+from webhost.control.billing.stripe_api import StripeApi
 from webhost.db.urls import PostgresURL
 
 WEBHOOK_SECRET = "whsec_" + "t" * 32
@@ -48,10 +50,11 @@ def billed_platform(
         billing_grace_days=GRACE_SECONDS / 86_400,
         billing_retention_days=30,
     )
-    price = stripe_fake.add_price(4900, currency="usd")
     with operator_client(running) as operator:
-        response = operator.patch("/api/plans/starter", json={"stripe_price_id": price["id"]})
-        assert response.status_code == 200, response.text
+        for slug, cents in (("starter", 4900), ("professional", 14900), ("business", 39900)):
+            price = stripe_fake.add_price(cents, currency="usd")
+            response = operator.patch(f"/api/plans/{slug}", json={"stripe_price_id": price["id"]})
+            assert response.status_code == 200, response.text
     yield running
     running.stop()
 
@@ -230,3 +233,47 @@ def test_a_cancelled_subscription_is_suspended_when_it_ends_and_kept_for_export(
         billing = customer.client.get("/api/billing").json()
         assert billing["status"] == "canceled"
         assert billing["delete_after"] is not None
+
+
+def subscription_price(fake: FakeStripe, subscription_id: str) -> str:
+    price: str = fake.subscription(subscription_id)["items"]["data"][0]["price"]["id"]
+    return price
+
+
+def plan_price(platform: PlatformThread, slug: str) -> str:
+    [(price,)] = query(
+        platform.control_database, "SELECT stripe_price_id FROM plans WHERE slug = $1", slug
+    )
+    return str(price)
+
+
+def test_plan_changes_move_the_stripe_price_and_stripe_price_changes_move_the_plan(
+    billed_platform: PlatformThread, stripe_fake: FakeStripe
+) -> None:
+    customer, subscription_id = paid_customer(billed_platform, stripe_fake)
+    with closing(customer.client):
+        path = f"/api/deployments/{customer.deployment['id']}/plan"
+        moved = customer.client.post(path, json={"plan": "professional"})
+        assert moved.status_code == 202, moved.text
+        assert subscription_price(stripe_fake, subscription_id) == plan_price(
+            billed_platform, "professional"
+        )
+        # the customer changes plan in Stripe's portal: Stripe's event moves the deployment
+        seen = len(stripe_fake.events)
+        asyncio.run(
+            change_price(stripe_fake, subscription_id, plan_price(billed_platform, "business"))
+        )
+        updated = [
+            event
+            for event in stripe_fake.events[seen:]
+            if event["type"] == "customer.subscription.updated"
+        ]
+        deliver_all(billed_platform, updated)
+        deployment = customer.client.get(f"/api/deployments/{customer.deployment['id']}").json()
+        assert deployment["plan"] == "business"
+        assert customer.client.get("/api/billing").json()["plan"] == "business"
+
+
+async def change_price(fake: FakeStripe, subscription_id: str, price_id: str) -> None:
+    async with StripeApi(fake.secret_key, api_base=fake.url) as api:
+        await api.change_subscription_price(subscription_id, price_id)

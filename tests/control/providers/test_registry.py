@@ -14,6 +14,7 @@ from webhost.control.providers.base import DeploymentSpec, Endpoints, Provider, 
 from webhost.control.providers.context import ProviderContext
 from webhost.control.providers.local.provider import LocalProvider
 from webhost.control.providers.registry import Providers
+from webhost.data.tenancy.management import TenantHoldings
 from webhost.data.tenancy.repository import ServingState
 from webhost.db.engine import create_engine, create_session_factory
 from webhost.db.urls import PostgresURL
@@ -51,6 +52,9 @@ class DutiesThatFail(Provider):
         self, deployment: DeploymentSpec, state: ServingState, message: str | None = None
     ) -> None:
         return None
+
+    async def holdings(self, deployment: DeploymentSpec) -> TenantHoldings:
+        return TenantHoldings(vehicles=0, oldest_position=None)
 
     async def run(self) -> None:
         await asyncio.sleep(0)

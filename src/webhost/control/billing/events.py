@@ -20,9 +20,11 @@ from webhost.control.billing import repository, stripe_fields, suspension
 from webhost.control.billing.models import Subscription, SubscriptionStatus
 from webhost.control.billing.stripe_fields import StripeObject
 from webhost.control.billing.suspension import PlaneStates
+from webhost.control.deployments import plan_change
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import DeploymentStatus
-from webhost.errors import BadRequest
+from webhost.control.plans import repository as plans_repository
+from webhost.errors import BadRequest, Conflict, InvalidInput
 
 log = structlog.get_logger(__name__)
 
@@ -89,6 +91,7 @@ async def _subscription_changed(
     subscription.stripe_subscription_id = stripe_fields.text(stripe_subscription, "id")
     subscription.current_period_end = stripe_fields.period_end(stripe_subscription)
     subscription.cancel_at_period_end = bool(stripe_subscription.get("cancel_at_period_end"))
+    await _follow_price(session, rules, subscription, stripe_fields.price_id(stripe_subscription))
     status = STATUSES.get(str(stripe_subscription.get("status")))
     if status is None:
         return
@@ -100,6 +103,35 @@ async def _subscription_changed(
         return
     if status == SubscriptionStatus.ACTIVE:
         await _paid(session, rules, subscription)
+
+
+async def _follow_price(
+    session: AsyncSession, rules: BillingRules, subscription: Subscription, price: str | None
+) -> None:
+    """A price changed in Stripe (the customer portal, the operator) moves the deployments to
+    that price's plan, when the move can happen in place; otherwise it is logged and kept."""
+    plan = await plans_repository.get_by_stripe_price(session, price) if price else None
+    if plan is None or plan.id == subscription.plan_id:
+        return
+    for deployment in await deployments.live_deployments(session, subscription.organization_id):
+        if deployment.status != DeploymentStatus.ACTIVE:
+            continue
+        try:
+            await plan_change.change_plan(
+                session,
+                rules.planes.providers,
+                None,
+                deployment,
+                plan_change.PlanChange(plan.slug, confirm_trim=True),
+                from_stripe=True,
+            )
+        except (Conflict, InvalidInput) as exc:
+            log.warning(
+                "stripe moved a subscription to a plan the deployment cannot take in place",
+                deployment=str(deployment.id),
+                plan=plan.slug,
+                reason=exc.message,
+            )
 
 
 async def _subscription_deleted(

@@ -11,8 +11,8 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
-from webhost.control.deployments import repository, service
-from webhost.control.deployments.schemas import DeploymentOut
+from webhost.control.deployments import plan_change, repository, service
+from webhost.control.deployments.schemas import DeploymentOut, PlanChangeIn
 from webhost.control.keys.device_keys import device_key_for_member
 
 router = APIRouter(prefix="/api", tags=["deployments"])
@@ -44,6 +44,27 @@ async def get_deployment(
         create=True,
     )
     return await service.describe(session, deployment, device_key=device_key)
+
+
+@router.post("/deployments/{deployment_id}/plan", response_model=DeploymentOut, status_code=202)
+async def change_plan(
+    deployment_id: uuid.UUID,
+    body: PlanChangeIn,
+    account: AccountDep,
+    session: SessionDep,
+    platform: PlatformDep,
+) -> DeploymentOut:
+    """Move the deployment to another plan of the same mode: limits and regions change in
+    place; a smaller plan that cannot hold its data is refused with what to remove (409)."""
+    deployment = await service.visible_deployment(session, account, deployment_id)
+    changed = await plan_change.change_plan(
+        session,
+        platform.providers,
+        platform.billing.api if platform.billing else None,
+        deployment,
+        plan_change.PlanChange(body.plan, confirm_trim=body.confirm_trim),
+    )
+    return await service.describe(session, changed)
 
 
 @router.get("/admin/deployments", response_model=list[DeploymentOut], tags=["operator"])

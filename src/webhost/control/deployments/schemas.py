@@ -55,3 +55,13 @@ class DeploymentOut(BaseModel):
         default=None, description="The newest workflow run; null before the first one starts."
     )
     steps: list[StepOut] = Field(description="The steps of the newest run, in order.")
+
+
+class PlanChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan: str = Field(min_length=1, max_length=40, examples=["professional"])
+    confirm_trim: bool = Field(
+        default=False,
+        description="Allow positions older than the new plan's retention to be dropped.",
+    )

@@ -20,6 +20,11 @@ async def get(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
     return plan
 
 
+async def get_by_stripe_price(session: AsyncSession, price_id: str) -> Plan | None:
+    plan: Plan | None = await session.scalar(select(Plan).where(Plan.stripe_price_id == price_id))
+    return plan
+
+
 async def get_by_slug(session: AsyncSession, slug: str) -> Plan | None:
     plan: Plan | None = await session.scalar(select(Plan).where(Plan.slug == slug))
     return plan

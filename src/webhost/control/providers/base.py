@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from webhost.control.keys.models import KeyScope
 from webhost.control.plans.models import DeploymentMode
 from webhost.data.tenancy.limits import TenantLimits
+from webhost.data.tenancy.management import TenantHoldings
 from webhost.data.tenancy.repository import ServingState
 from webhost.data.tenancy.scope import Tenant
 
@@ -120,6 +121,10 @@ class Provider(ABC):
         """Make the data plane serve the deployment (``active``), answer 402 with ``message``
         (``suspended``: nothing is deleted) or 503 with Retry-After (``held``: while it moves);
         open sockets are closed so clients meet the new state at once (idempotent)."""
+
+    @abstractmethod
+    async def holdings(self, deployment: DeploymentSpec) -> TenantHoldings:
+        """What the deployment keeps that a smaller plan may not allow (vehicles, positions)."""
 
     async def run(self) -> None:
         """Long-running duties (e.g. supervising processes); returns when there are none."""

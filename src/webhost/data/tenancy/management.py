@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -189,6 +191,27 @@ async def set_serving_state(
         ),
         {"channel": REVOCATION_CHANNEL, "id": tenant_id},
     )
+
+
+@dataclass(frozen=True)
+class TenantHoldings:
+    """What a tenant keeps that a smaller plan may not allow."""
+
+    vehicles: int
+    oldest_position: datetime | None
+
+
+async def tenant_holdings(connection: AsyncConnection, tenant: Tenant) -> TenantHoldings:
+    schema = quote_ident(tenant.name)
+    row = (
+        await connection.execute(
+            text(
+                f"SELECT (SELECT count(*) FROM {schema}.fleet_vehicles), "
+                f"(SELECT min(device_time) FROM {schema}.fleet_positions)"
+            )
+        )
+    ).one()
+    return TenantHoldings(vehicles=int(row[0]), oldest_position=row[1])
 
 
 async def publish_key(

@@ -159,6 +159,10 @@ class LocalProvider(Provider):
         async with self.transaction(self.database_for(deployment)) as connection:
             await management.set_serving_state(connection, deployment.id, state.value, message)
 
+    async def holdings(self, deployment: DeploymentSpec) -> management.TenantHoldings:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            return await management.tenant_holdings(connection, deployment.tenant)
+
     def engine(self, database: str) -> AsyncEngine:
         """A small pool per data-plane database, as the server's administrator."""
         if database not in self._engines:
