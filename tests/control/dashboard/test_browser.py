@@ -79,10 +79,13 @@ def test_signup_goes_live_and_a_key_is_created_without_reloading(
 
     article_id = page.locator("article.deployment").get_attribute("id")
     assert article_id is not None
-    release(gated_platform, article_id.removeprefix("deployment-"))
+    deployment_id = article_id.removeprefix("deployment-")
+    release(gated_platform, deployment_id)
 
     expect(badge).to_have_text("active", timeout=60_000)
-    expect(page.locator(".deployment-status dl.urls")).to_contain_text(gated_platform.data_url)
+    expect(page.locator(".deployment-status dl.urls")).to_contain_text(
+        gated_platform.deployment_url(deployment_id)
+    )
     assert page.evaluate("window.stillTheSamePage") is True, "the page must not reload"
 
     page.get_by_label("Key name").fill("web app")
@@ -119,7 +122,8 @@ def test_the_tracker_url_comes_with_the_first_key_and_a_new_device_key_replaces_
     page.wait_for_url(re.compile(r"/dashboard$"))
     article_id = page.locator("article.deployment").get_attribute("id")
     assert article_id is not None
-    release(gated_platform, article_id.removeprefix("deployment-"))
+    deployment_id = article_id.removeprefix("deployment-")
+    release(gated_platform, deployment_id)
     expect(page.locator(".deployment-status [data-status]")).to_have_text("active", timeout=60_000)
     setup = page.locator(".phone-setup")
     expect(setup).to_contain_text("once the organization has an API key")
@@ -128,7 +132,7 @@ def test_the_tracker_url_comes_with_the_first_key_and_a_new_device_key_replaces_
     page.get_by_label("Key name").fill("backend")
     page.get_by_role("button", name="Create key").click()
     tracker = page.locator("code[id^=osmand-url-]")
-    prefix = f"{gated_platform.data_url}/v1/fleet/osmand/"
+    prefix = f"{gated_platform.deployment_url(deployment_id)}/v1/fleet/osmand/"
     expect(tracker).to_have_text(re.compile("^" + re.escape(prefix) + r"whs_live_\w+$"))
     assert page.evaluate("window.stillTheSamePage") is True, "shown without reloading"
     first_url = tracker.inner_text()

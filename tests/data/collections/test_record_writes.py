@@ -112,3 +112,15 @@ def test_a_merge_patch_merges_nested_objects_of_the_stored_record(client: httpx.
         f"{records}/p", json={"address": {"zip": None, "street": "K"}, "age": None}
     )
     assert patched.json() == {"id": "p", "address": {"city": "Oslo", "street": "K"}}
+
+
+def test_a_patch_that_changes_nothing_answers_the_record_as_it_is(client: httpx.Client) -> None:
+    define(client, "quiet", "id")
+    records = "/v1/collections/quiet/records"
+    client.post(records, json={"id": "q", "title": "kept"})
+    for patch in ({}, {"id": "q"}):
+        unchanged = client.patch(f"{records}/q", json=patch)
+        assert unchanged.status_code == 200, unchanged.text
+        assert unchanged.json() == {"id": "q", "title": "kept"}
+    assert client.delete(f"{records}/q").status_code == 204
+    assert client.patch(f"{records}/q", json={}).status_code == 404

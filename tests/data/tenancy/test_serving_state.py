@@ -71,7 +71,7 @@ def test_sockets_are_refused_at_the_handshake(
 def test_open_sockets_are_closed_when_the_tenant_is_suspended(
     data_server: ServedApp, dataplane_database: PostgresURL, tenant: ProvisionedTenant
 ) -> None:
-    peer = WirePeer.connect(data_server.ws_url, "closing", tenant.api_key)
+    peer = WirePeer.connect(data_server.ws_url, "closing", tenant.api_key).wait_synced()
     try:
         set_serving_state(dataplane_database, tenant.tenant, "suspended", UNPAID)
         assert peer.wait_closed() >= 4000  # closed by the plane, not by the network

@@ -75,6 +75,9 @@ async def patch_record(
     outcome = await _write(
         connection, writer, table, "update", key, values, removed, expect="alive", merge=True
     )
+    if outcome.record is None and outcome.error is None:
+        # a patch that changes nothing ({}) writes nothing: the record is as it was
+        return await get_record(connection, table, record_id)
     return _record(outcome)
 
 
