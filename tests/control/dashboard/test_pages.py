@@ -9,6 +9,7 @@ import httpx
 from tests.support.dashboard import DashboardUser, csrf_from, text_of
 from tests.support.factories import PASSWORD, unique_email
 from tests.support.platform import PlatformThread
+from tests.support.polling import wait_until
 
 
 def test_the_landing_page_shows_the_plan_catalog(platform: PlatformThread) -> None:
@@ -193,3 +194,25 @@ def test_pages_carry_security_headers(platform: PlatformThread) -> None:
     assert "frame-ancestors 'none'" in policy
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_plan_is_changed_from_the_dashboard_and_a_refusal_is_shown_in_place(
+    platform: PlatformThread,
+) -> None:
+    with DashboardUser(platform.control_url) as browser:
+        assert browser.sign_up(plan="professional").status_code == 303
+        deployment_id = browser.deployment_id()
+        wait_until(
+            lambda: 'data-status="active"' in browser.dashboard(),
+            timeout=120,
+            message="the deployment to go live",
+        )
+        page = text_of(browser.dashboard())
+        assert "Change plan" in page
+        action = f"/dashboard/deployments/{deployment_id}/plan"
+        moved = browser.submit("/dashboard", action, {"plan": "business"})
+        assert moved.status_code == 303, moved.text
+        assert "<dt>Plan</dt><dd>business</dd>" in browser.dashboard()
+        refused = browser.submit("/dashboard", action, {"plan": "hobby"})
+        assert refused.status_code == 409
+        assert "between shared and dedicated hosting is not available yet" in text_of(refused.text)

@@ -38,6 +38,8 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
+from webhost.control.deployments import plan_change
+from webhost.control.deployments import service as deployments
 from webhost.control.signup.schemas import SignupIn
 from webhost.control.signup.service import sign_up
 from webhost.errors import NotFound, Unauthorized, WebHostError
@@ -184,6 +186,39 @@ async def dashboard(
     if page is None and account.is_operator:
         return redirect(request, "/operator")
     return render(request, "dashboard.html", {"account": account, "page": page})
+
+
+@router.post("/dashboard/deployments/{deployment_id}/plan", dependencies=CsrfChecked)
+async def change_plan(
+    deployment_id: uuid.UUID,
+    request: Request,
+    account: BrowserAccountDep,
+    session: SessionDep,
+    platform: PlatformDep,
+    plan: FormText = "",
+    confirm_trim: FormText = "",
+) -> Response:
+    deployment = await deployments.visible_deployment(session, account, deployment_id)
+    organization_id = deployment.organization_id
+    try:
+        await plan_change.change_plan(
+            session,
+            platform.providers,
+            platform.billing.api if platform.billing else None,
+            deployment,
+            plan_change.PlanChange(plan, confirm_trim=confirm_trim == "true"),
+        )
+    except WebHostError as error:  # refused before anything changed
+        status_code, message, _ = problem_of(error)
+        page = await views.organization_page(session, platform, account, organization_id)
+        context = {
+            "account": account,
+            "page": page,
+            "plan_error": message,
+            "plan_error_deployment": str(deployment_id),
+        }
+        return render(request, "dashboard.html", context, status_code=status_code)
+    return redirect(request, f"/dashboard?organization_id={organization_id}")
 
 
 @router.post("/dashboard/billing/portal", dependencies=CsrfChecked)

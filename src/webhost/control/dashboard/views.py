@@ -38,6 +38,13 @@ class OrganizationPage:
     subscription: Subscription | None = None
     # Stripe's customer portal can be offered (billing is on and the customer is in Stripe)
     portal: bool = False
+    # plans a deployment may move to, as the plan change form offers them
+    plans: tuple[Plan, ...] = ()
+
+    def plans_for(self, deployment: DeploymentOut) -> list[Plan]:
+        """The other open plans of the deployment's mode (a change across modes is not
+        available yet)."""
+        return [p for p in self.plans if p.mode == deployment.mode and p.slug != deployment.plan]
 
     @property
     def active_deployments(self) -> list[DeploymentOut]:
@@ -103,6 +110,7 @@ async def organization_page(
         portal=platform.billing is not None
         and subscription is not None
         and subscription.stripe_customer_id is not None,
+        plans=tuple(plan for plan in await public_plans(session) if open_for_signup(plan)),
     )
 
 

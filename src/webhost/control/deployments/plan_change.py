@@ -57,21 +57,23 @@ async def change_plan(
         )
     spec = await deployments.spec_of(session, locked)
     await _check_fits(await providers.get(spec.provider).holdings(spec), plan, change)
+    subscription = await billing.subscription_of(session, locked.organization_id)
+    # Stripe first: a refusal there leaves the deployment as it was
+    if (
+        subscription is not None
+        and stripe is not None
+        and not from_stripe
+        and subscription.stripe_subscription_id is not None
+        and plan.stripe_price_id is not None
+    ):
+        await stripe.change_subscription_price(
+            subscription.stripe_subscription_id, plan.stripe_price_id
+        )
     locked.plan_id = plan.id
     if plan.regions and locked.region not in plan.regions:
         locked.region = plan.regions[0]
-    subscription = await billing.subscription_of(session, locked.organization_id)
     if subscription is not None:
         await billing.change_plan(session, subscription, plan)
-        if (
-            stripe is not None
-            and not from_stripe
-            and subscription.stripe_subscription_id is not None
-            and plan.stripe_price_id is not None
-        ):
-            await stripe.change_subscription_price(
-                subscription.stripe_subscription_id, plan.stripe_price_id
-            )
     await session.flush()
     changed = await deployments.spec_of(session, locked)
     # the plane enforces the new limits once the change is committed
