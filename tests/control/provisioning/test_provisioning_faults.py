@@ -135,3 +135,29 @@ def test_a_worker_killed_mid_step_is_recovered_without_duplicates(
                 process.terminate()
                 process.wait(30)
         platform.stop()
+
+
+@pytest.mark.slow
+def test_the_operator_retries_a_failed_deployment_as_a_new_run(
+    failing_platform: PlatformThread,
+) -> None:
+    from tests.support.factories import operator_client
+
+    customer = sign_up(failing_platform.control_url, plan="hobby")
+    with customer.client:
+        deployment_id = customer.deployment["id"]
+        failed = wait_for_deployment(customer.client, deployment_id, status="failed")
+        with operator_client(failing_platform) as operator:
+            page = operator.get("/operator")
+            assert page.status_code == 200
+            assert f"/operator/deployments/{deployment_id}/retry" in page.text
+            retried = operator.post(f"/api/admin/deployments/{deployment_id}/retry")
+            assert retried.status_code == 202, retried.text
+            assert retried.json()["status"] == "provisioning"
+            again = operator.post(f"/api/admin/deployments/{deployment_id}/retry")
+            assert again.status_code == 409
+            assert "only a failed one is retried" in again.json()["error"]["message"]
+        refailed = wait_for_deployment(customer.client, deployment_id, status="failed")
+        assert refailed["run"]["id"] != failed["run"]["id"]
+        assert refailed["run"]["status"] == "compensated"
+        assert [step["attempts"] for step in refailed["steps"]][0] == 1

@@ -277,6 +277,15 @@ async def deployment_status_events(
     )
 
 
+@router.post("/operator/deployments/{deployment_id}/retry", dependencies=CsrfChecked)
+async def retry_deployment(
+    deployment_id: uuid.UUID, request: Request, _operator: BrowserOperatorDep, session: SessionDep
+) -> Response:
+    """A failed provisioning starts over as a new run (the failed one was compensated)."""
+    await deployments.retry_provisioning(session, deployment_id)
+    return redirect(request, "/operator")
+
+
 @router.get("/operator")
 async def operator(request: Request, account: BrowserOperatorDep, session: SessionDep) -> Response:
     page = await views.operator_page(session)

@@ -29,6 +29,9 @@ FINAL_STATUSES = frozenset(
 )
 
 
+STRIPE_DASHBOARD = "https://dashboard.stripe.com"
+
+
 @dataclass(frozen=True)
 class OrganizationPage:
     organization: Organization
@@ -55,6 +58,21 @@ class OrganizationPage:
 class OperatorRow:
     deployment: DeploymentOut
     organization_name: str
+    subscription: Subscription | None = None
+    # where its plane is reached now (the edge routes its stable URLs there)
+    plane_url: str | None = None
+
+    @property
+    def stripe_links(self) -> list[tuple[str, str]]:
+        """The customer and subscription in Stripe's dashboard."""
+        links = []
+        if self.subscription is not None and self.subscription.stripe_customer_id:
+            customer = self.subscription.stripe_customer_id
+            links.append(("customer", f"{STRIPE_DASHBOARD}/customers/{customer}"))
+        if self.subscription is not None and self.subscription.stripe_subscription_id:
+            subscription = self.subscription.stripe_subscription_id
+            links.append(("subscription", f"{STRIPE_DASHBOARD}/subscriptions/{subscription}"))
+        return links
 
 
 @dataclass(frozen=True)
@@ -143,6 +161,8 @@ async def operator_page(session: AsyncSession) -> OperatorPage:
             OperatorRow(
                 deployment=await deployments.describe(session, deployment),
                 organization_name=names[deployment.organization_id],
+                subscription=await billing.subscription_of(session, deployment.organization_id),
+                plane_url=deployment.plane_url,
             )
         )
     return OperatorPage(

@@ -70,3 +70,16 @@ async def change_plan(
 @router.get("/admin/deployments", response_model=list[DeploymentOut], tags=["operator"])
 async def all_deployments(_operator: OperatorDep, session: SessionDep) -> list[DeploymentOut]:
     return [await service.describe(session, d) for d in await repository.all_deployments(session)]
+
+
+@router.post(
+    "/admin/deployments/{deployment_id}/retry",
+    response_model=DeploymentOut,
+    status_code=202,
+    tags=["operator"],
+)
+async def retry_deployment(
+    deployment_id: uuid.UUID, _operator: OperatorDep, session: SessionDep
+) -> DeploymentOut:
+    """Provision a failed deployment again, as a new run of its provisioning workflow."""
+    return await service.describe(session, await service.retry_provisioning(session, deployment_id))

@@ -17,7 +17,7 @@ from webhost.control.provisioning import repository as provisioning
 from webhost.control.provisioning.models import Workflow
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import tenant_name_for
-from webhost.errors import NotFound
+from webhost.errors import Conflict, NotFound
 from webhost.jobs import enqueue
 
 PROVISIONING_QUEUE = "provisioning"
@@ -81,6 +81,21 @@ async def queue_provisioning(session: AsyncSession, deployment_id: uuid.UUID) ->
         run_id=str(run.id),
     )
     return run.id
+
+
+async def retry_provisioning(session: AsyncSession, deployment_id: uuid.UUID) -> Deployment:
+    """Provision a failed deployment again, as a new run (the operator's retry)."""
+    deployment = await repository.lock(session, deployment_id)
+    if deployment is None:
+        raise NotFound(f"deployment {deployment_id} not found")
+    if deployment.status != DeploymentStatus.FAILED:
+        raise Conflict(
+            f"deployment {deployment_id} is {deployment.status.value}: only a failed one is retried"
+        )
+    deployment.status = DeploymentStatus.PROVISIONING
+    deployment.error = None
+    await queue_provisioning(session, deployment.id)
+    return deployment
 
 
 async def requeue_orphaned_provisioning(session: AsyncSession) -> list[uuid.UUID]:
