@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from tests.support.fakes.cloudflare import FakeCloudflare
 from webhost.control.providers.cloudflare.dns import CloudflareDns
-from webhost.control.providers.cloudflare.retries import RetryPolicy
+from webhost.control.providers.retries import RetryPolicy
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from tests.control.providers.cloudflare.dns_client import (
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.servers import free_port
 from webhost.control.providers.cloudflare.dns import CloudflareDns
-from webhost.control.providers.cloudflare.retries import RetryPolicy
+from webhost.control.providers.retries import RetryPolicy
 from webhost.errors import ProvisioningError
 
 API = f"abc.api.{ZONE}"

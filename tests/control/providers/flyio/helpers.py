@@ -10,14 +10,14 @@ from typing import Any, TypeVar
 from tests.support.fakes.flyio import FakeFly
 from webhost.control.providers.flyio.machine_config import MachineConfig
 from webhost.control.providers.flyio.machines import FlyMachinesApi
-from webhost.control.providers.flyio.transport import RetryPolicy
+from webhost.control.providers.retries import RetryPolicy
 
 T = TypeVar("T")
 
 TOKEN = "fo1_fake-fly-token-3f9c2a7d0b1e4c58"
 ORG = "webhost-ops"
 # short waits keep retry tests quick; the budget still bounds a persistent failure
-FAST_RETRIES = RetryPolicy(attempts=4, first_delay=0.01, max_delay=0.05, budget=10.0)
+FAST_RETRIES = RetryPolicy(attempts=4, first_delay=0.01, max_delay=0.05, max_total_wait=10.0)
 
 
 def fly_api(

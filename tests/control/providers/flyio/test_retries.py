@@ -4,10 +4,7 @@ is told (never the token)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
-import httpx
 import pytest
 from structlog.testing import capture_logs
 
@@ -15,7 +12,7 @@ from tests.control.providers.flyio.helpers import ORG, TOKEN, app_name, run
 from tests.support.fakes.flyio import FakeFly, serve_fake_fly
 from tests.support.servers import free_port
 from webhost.control.providers.flyio.machines import FlyMachinesApi
-from webhost.control.providers.flyio.transport import RetryPolicy, retry_after_seconds
+from webhost.control.providers.retries import RetryPolicy
 from webhost.errors import ConfigurationError, ProvisioningError
 
 
@@ -117,15 +114,3 @@ def test_a_token_a_header_cannot_carry_is_refused_without_showing_it() -> None:
         FlyMachinesApi(token, ORG)
 
     assert "half" not in refused.value.message
-
-
-def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
-    later = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
-
-    def response(value: str) -> httpx.Response:
-        return httpx.Response(429, headers={"Retry-After": value})
-
-    assert retry_after_seconds(response("7")) == 7.0
-    assert 0.0 < (retry_after_seconds(response(later)) or 0.0) <= 60.0
-    assert retry_after_seconds(response("soon")) is None
-    assert retry_after_seconds(httpx.Response(429)) is None

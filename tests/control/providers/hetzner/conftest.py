@@ -7,13 +7,11 @@ import pytest
 
 from tests.support.fakes.hetzner import FakeHetzner, serve_fake_hetzner
 from webhost.control.providers.hetzner.cloud import HetznerCloud
-from webhost.control.providers.hetzner.transport import RetryPolicy
+from webhost.control.providers.retries import RetryPolicy
 
 # a token that looks like Hetzner's (64 characters), so a leak into a message is easy to see
 TOKEN = secrets.token_hex(32)
-FAST_RETRIES = RetryPolicy(
-    attempts=4, first_delay_seconds=0.01, max_delay_seconds=0.05, total_seconds=30
-)
+FAST_RETRIES = RetryPolicy(attempts=4, first_delay=0.01, max_delay=0.05, max_total_wait=30)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from tests.control.providers.hetzner.hosts import make_firewall, make_server, ne
 from tests.support.fakes.hetzner import FakeHetzner
 from tests.support.servers import free_port
 from webhost.control.providers.hetzner.cloud import HetznerCloud
-from webhost.control.providers.hetzner.transport import RetryPolicy
+from webhost.control.providers.retries import RetryPolicy
 from webhost.errors import ConfigurationError, ProvisioningError
 
 
@@ -62,7 +62,7 @@ def test_a_locked_resource_is_waited_for(hetzner: FakeHetzner, cloud: HetznerClo
 def test_a_persistent_server_error_gives_up_after_the_policys_attempts(
     hetzner: FakeHetzner,
 ) -> None:
-    policy = RetryPolicy(attempts=3, first_delay_seconds=0.01, total_seconds=30)
+    policy = RetryPolicy(attempts=3, first_delay=0.01, max_total_wait=30)
     hetzner.fail_next("GET", "/v1/firewalls", status=503, times=100, message="maintenance")
 
     with pytest.raises(ProvisioningError) as failed:
@@ -75,7 +75,7 @@ def test_a_persistent_server_error_gives_up_after_the_policys_attempts(
 
 
 def test_a_retry_after_beyond_the_time_budget_gives_up_at_once(hetzner: FakeHetzner) -> None:
-    policy = RetryPolicy(attempts=5, first_delay_seconds=0.01, total_seconds=5)
+    policy = RetryPolicy(attempts=5, first_delay=0.01, max_total_wait=5)
     hetzner.fail_next("GET", "/v1/firewalls", status=429, times=5, retry_after="3600")
 
     with pytest.raises(ProvisioningError, match="429 rate_limit_exceeded"):
@@ -128,7 +128,7 @@ def test_an_answer_that_quotes_the_token_is_redacted(hetzner: FakeHetzner) -> No
 
 
 def test_an_unreachable_api_gives_up_after_the_policys_attempts() -> None:
-    policy = RetryPolicy(attempts=2, first_delay_seconds=0.01, total_seconds=30)
+    policy = RetryPolicy(attempts=2, first_delay=0.01, max_total_wait=30)
     cloud = HetznerCloud(
         TOKEN,
         api_endpoint=f"http://127.0.0.1:{free_port()}/v1",
@@ -148,7 +148,7 @@ def test_an_empty_token_is_a_configuration_error() -> None:
 
 
 def test_hcloud_does_not_add_retries_of_its_own(hetzner: FakeHetzner) -> None:
-    policy = RetryPolicy(attempts=3, first_delay_seconds=0.01, total_seconds=30)
+    policy = RetryPolicy(attempts=3, first_delay=0.01, max_total_wait=30)
     hetzner.fail_next("GET", "/v1/firewalls", status=409, code="conflict", times=100)
 
     with pytest.raises(ProvisioningError, match="409 conflict"):

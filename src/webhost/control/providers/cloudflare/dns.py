@@ -27,7 +27,8 @@ from webhost.control.providers.cloudflare.names import (
     record_target,
     same_content,
 )
-from webhost.control.providers.cloudflare.retries import RetryPolicy, with_retries
+from webhost.control.providers.cloudflare.retries import with_retries
+from webhost.control.providers.retries import RetryPolicy
 from webhost.errors import ConfigurationError, ProvisioningError
 
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"

@@ -7,14 +7,12 @@ attempt whose answer was lost is found done by the next one instead of being mad
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import cloudflare
 
+from webhost.control.providers.retries import RetryPolicy, retry_after_seconds
 from webhost.errors import ProvisioningError
 
 T = TypeVar("T")
@@ -25,24 +23,6 @@ _RETRIED = (
     cloudflare.APIConnectionError,
 )
 _REFUSED_CREDENTIALS = (401, 403)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to keep trying: ``attempts`` in all, waits doubling from ``first_delay`` up to
-    ``max_delay`` (or what ``Retry-After`` asks), never more than ``max_total_wait`` in sum."""
-
-    attempts: int = 5
-    first_delay: float = 1.0
-    max_delay: float = 16.0
-    max_total_wait: float = 60.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1 or min(self.first_delay, self.max_delay, self.max_total_wait) < 0:
-            raise ValueError("a retry policy needs one attempt or more and no negative waits")
-
-    def backoff(self, retries_so_far: int) -> float:
-        return float(min(self.max_delay, self.first_delay * 2**retries_so_far))
 
 
 async def with_retries(
@@ -106,15 +86,4 @@ def retry_after(exc: cloudflare.APIError) -> float | None:
     """Seconds the ``Retry-After`` header asks for (a number or an HTTP date), if any."""
     if not isinstance(exc, cloudflare.APIStatusError):
         return None
-    value = exc.response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return retry_after_seconds(exc.response.headers.get("retry-after"))

@@ -34,11 +34,8 @@ from webhost.control.providers.flyio.schemas import (
     FlyVolume,
     read_json,
 )
-from webhost.control.providers.flyio.transport import (
-    FlyTransport,
-    RetryPolicy,
-    segment,
-)
+from webhost.control.providers.flyio.transport import FLY_RETRIES, FlyTransport, segment
+from webhost.control.providers.retries import RetryPolicy
 from webhost.errors import ProvisioningError
 
 DEFAULT_API_BASE = "https://api.machines.dev"
@@ -62,7 +59,7 @@ class FlyMachinesApi:
     ) -> None:
         self.org_slug = org_slug
         self._http = FlyTransport(
-            api_token, api_base, retry=retry or RetryPolicy(), request_timeout=request_timeout
+            api_token, api_base, retry=retry or FLY_RETRIES, request_timeout=request_timeout
         )
 
     async def __aenter__(self) -> FlyMachinesApi:

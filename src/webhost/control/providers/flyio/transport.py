@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 import structlog
 
+from webhost.control.providers.retries import RetryPolicy, retry_after_seconds
 from webhost.errors import ConfigurationError, ProvisioningError
 
 log = structlog.get_logger(__name__)
@@ -32,23 +30,8 @@ NAME_TAKEN = "name_taken"
 LEGACY_NAME_TAKEN_TEXT = "has already been taken"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Back-off from ``first_delay`` doubling up to ``max_delay``; at most ``attempts`` tries,
-    none starting later than ``budget`` seconds after the first (a longer ``Retry-After`` gives
-    up at once rather than overrun it)."""
-
-    attempts: int = 6
-    first_delay: float = 0.5
-    max_delay: float = 10.0
-    budget: float = 90.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1 or self.first_delay < 0 or self.max_delay < 0 or self.budget < 0:
-            raise ConfigurationError("the Fly.io retry policy needs attempts >= 1 and no negatives")
-
-    def backoff(self, retries_so_far: int) -> float:
-        return min(self.max_delay, self.first_delay * 2.0**retries_so_far)
+# Fly's Machines API answers slowly while machines change: a longer budget than the default
+FLY_RETRIES = RetryPolicy(attempts=6, first_delay=0.5, max_delay=10.0, max_total_wait=90.0)
 
 
 class FlyRefusal(ProvisioningError):
@@ -85,22 +68,8 @@ def authorization_value(api_token: str) -> str:
     return api_token if api_token.startswith("FlyV1 ") else f"Bearer {api_token}"
 
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """``Retry-After`` as seconds, from delta-seconds or an HTTP date; None when absent or bad."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+def retry_after_of(response: httpx.Response) -> float | None:
+    return retry_after_seconds(response.headers.get("retry-after"))
 
 
 class FlyTransport:
@@ -182,7 +151,7 @@ class FlyTransport:
         if response.status_code in RETRIED_STATUSES:
             raise RetryableFailure(
                 f"HTTP {response.status_code} ({self.error_text(response)})",
-                retry_after_seconds(response),
+                retry_after_of(response),
             )
         raise self.refusal(response, action)
 
@@ -200,7 +169,7 @@ class FlyTransport:
                 if failure.retry_after is not None:
                     wait = max(wait, failure.retry_after)
                 elapsed = time.monotonic() - started
-                if tries >= self._retry.attempts or elapsed + wait > self._retry.budget:
+                if tries >= self._retry.attempts or elapsed + wait > self._retry.max_total_wait:
                     raise ProvisioningError(
                         f"Fly.io could not {action}: {failure.failure}, still after {tries} "
                         f"attempt{'s' if tries > 1 else ''} in {elapsed:.1f} s"

@@ -13,10 +13,11 @@ from webhost.control.providers.hetzner.firewalls import FirewallOperations
 from webhost.control.providers.hetzner.servers import ServerOperations
 from webhost.control.providers.hetzner.transport import (
     DEFAULT_API_ENDPOINT,
+    HETZNER_RETRIES,
     HetznerCalls,
-    RetryPolicy,
 )
 from webhost.control.providers.hetzner.volumes import VolumeOperations
+from webhost.control.providers.retries import RetryPolicy
 from webhost.errors import ConfigurationError
 
 
@@ -45,7 +46,7 @@ class HetznerCloud(FirewallOperations, VolumeOperations, ServerOperations):
         self._calls = HetznerCalls(
             api_token,
             api_endpoint=api_endpoint or DEFAULT_API_ENDPOINT,
-            retry=retry or RetryPolicy(),
+            retry=retry or HETZNER_RETRIES,
             request_timeout_seconds=request_timeout_seconds,
             action_poll_seconds=action_poll_seconds,
             action_timeout_seconds=action_timeout_seconds,

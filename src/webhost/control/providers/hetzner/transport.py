@@ -10,11 +10,8 @@ into ``TransientAnswer`` before hcloud parses it; hcloud lets that exception thr
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -24,6 +21,7 @@ from hcloud import APIException, Client
 from requests.adapters import HTTPAdapter
 
 from webhost.control.providers.hetzner.resources import ActionState, action_from
+from webhost.control.providers.retries import RetryPolicy, retry_after_seconds
 from webhost.errors import ProvisioningError
 
 log = structlog.get_logger(__name__)
@@ -35,20 +33,8 @@ DEFAULT_API_ENDPOINT = "https://api.hetzner.cloud/v1"
 _TRANSIENT_CODES = frozenset({"conflict", "locked", "rate_limit_exceeded"})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded exponential back-off for 429 (after ``Retry-After`` when given), 5xx and locked
-    resources: at most ``attempts`` tries within ``total_seconds``."""
-
-    attempts: int = 6
-    first_delay_seconds: float = 1.0
-    max_delay_seconds: float = 30.0
-    total_seconds: float = 120.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        return min(self.max_delay_seconds, self.first_delay_seconds * 2.0 ** (attempt - 1))
+# Hetzner's rate limit refills slowly: waits of up to 30 s, two minutes in all
+HETZNER_RETRIES = RetryPolicy(attempts=6, first_delay=1.0, max_delay=30.0, max_total_wait=120.0)
 
 
 class TransientAnswer(Exception):
@@ -61,22 +47,9 @@ class TransientAnswer(Exception):
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date). Hetzner's own
-    ``RateLimit-Reset`` is when the whole budget has refilled, not when the next request may
-    go, so without ``Retry-After`` the back-off decides."""
-    header = (response.headers.get("Retry-After") or "").strip()
-    if not header:
-        return None
-    try:
-        seconds = float(header)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(header).timestamp() - time.time())
-    except (ValueError, TypeError):
-        return None
+    """Hetzner's own ``RateLimit-Reset`` is when the whole budget has refilled, not when the
+    next request may go, so without ``Retry-After`` the back-off decides."""
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 def _error_of(response: requests.Response) -> tuple[str, str]:
@@ -167,9 +140,9 @@ class HetznerCalls:
             try:
                 return await asyncio.to_thread(operation)
             except TransientAnswer as answer:
-                delay = self._retry.delay(attempt, answer.retry_after)
+                delay = self._retry.delay(attempt - 1, answer.retry_after)
                 spent = time.monotonic() - started
-                if attempt >= self._retry.attempts or spent + delay > self._retry.total_seconds:
+                if attempt >= self._retry.attempts or spent + delay > self._retry.max_total_wait:
                     message = (
                         f"Hetzner Cloud kept failing while {what}: {answer.description} "
                         f"(gave up after {attempt} attempts in {spent:.1f} s)"
