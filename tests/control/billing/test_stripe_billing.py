@@ -198,6 +198,8 @@ def test_a_failed_payment_suspends_after_the_grace_period_and_payment_resumes(
             assert "payment failed" in refused.json()["error"]["message"]
             state = customer.client.get(f"/api/deployments/{customer.deployment['id']}").json()
             assert state["status"] == "suspended"
+            # a key made while suspended reaches the plane, and opens it once paid
+            later_key = create_key(customer, "made while suspended")["key"]
             deliver_all(billed_platform, stripe_fake.pay_invoice(subscription_id))
             records = wait_until(
                 lambda: (
@@ -208,6 +210,8 @@ def test_a_failed_payment_suspends_after_the_grace_period_and_payment_resumes(
                 message="service restored after payment",
             )
             assert [record["id"] for record in records.json()] == ["kept"]
+        with api_client(deployment["api_url"], later_key) as later:
+            assert later.get("/v1/collections").status_code == 200
         assert customer.client.get("/api/billing").json()["suspended_at"] is None
 
 
