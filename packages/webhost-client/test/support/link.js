@@ -33,12 +33,13 @@ export class NetworkLink {
     return this
   }
 
+  // the target's path stays: a deployment's URL may be a prefix on the edge (/d/<slug>)
   get httpUrl () {
-    return `http://127.0.0.1:${this.port}`
+    return `http://127.0.0.1:${this.port}${this.target.pathname.replace(/\/+$/, '')}`
   }
 
   get wsUrl () {
-    return `ws://127.0.0.1:${this.port}`
+    return `ws://127.0.0.1:${this.port}${this.target.pathname.replace(/\/+$/, '')}`
   }
 
   /** Drops every connection and refuses new ones. */
