@@ -22,10 +22,11 @@ after(async () => {
   await platform.remove()
 })
 
-/** fetch that counts the requests to each path. */
+/** fetch that counts the requests to each path under the deployment's URL. */
 function countingFetch (counts) {
+  const base = new URL(deployment.apiUrl).pathname.replace(/\/+$/, '')
   return (url, init) => {
-    const path = new URL(url).pathname
+    const path = new URL(url).pathname.slice(base.length)
     counts.set(path, (counts.get(path) ?? 0) + 1)
     return fetch(url, init)
   }

@@ -42,13 +42,17 @@ export class Platform {
     }
     this.port ??= await freePort()
     this.dataPort ??= await freePort()
+    this.edgePort ??= await freePort()
     this.firstDedicatedPort ??= 30_000 + Math.floor(Math.random() * 3000) * 10
     this.log = join(this.home, `up-${this.runs++}.log`)
     const output = openSync(this.log, 'w')
     const env = { ...process.env, WEBHOST_LOG_LEVEL: 'warning', COLUMNS: '200' }
     delete env.DATABASE_URL
     env.WEBHOST_DEDICATED_PORTS = `${this.firstDedicatedPort}-${this.firstDedicatedPort + 9}`
-    const args = ['up', '--data-dir', this.dataDir, '--port', String(this.port), '--data-port', String(this.dataPort)]
+    const args = [
+      'up', '--data-dir', this.dataDir,
+      '--port', String(this.port), '--data-port', String(this.dataPort), '--edge-port', String(this.edgePort)
+    ]
     const child = spawn(WEBHOST_BIN, args, { env, detached: true, stdio: ['ignore', output, output] })
     closeSync(output)
     this.process = child
