@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         le=3650,
         description="Days a cancelled subscription's data is kept for export before deletion.",
     )
+    move_safety_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 90,
+        description="Hours the old copy of a deployment that moved between shared and dedicated "
+        "hosting is kept (frozen) before it is removed.",
+    )
     shared_data_url: str | None = Field(
         default=None, description="Shared data plane URL as clients see it."
     )

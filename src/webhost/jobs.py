@@ -12,6 +12,7 @@ import importlib
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import procrastinate
@@ -23,7 +24,7 @@ from webhost.db.urls import PostgresURL
 if TYPE_CHECKING:
     from webhost.platform import Platform
 
-TASK_MODULES = ("webhost.control.provisioning.tasks",)
+TASK_MODULES = ("webhost.control.provisioning.tasks", "webhost.control.moves.tasks")
 
 JobFunction = Callable[..., Coroutine[Any, Any, None]]
 
@@ -75,14 +76,17 @@ async def enqueue(
     queue: str,
     lock: str | None = None,
     queueing_lock: str | None = None,
+    schedule_at: datetime | None = None,
     **arguments: Any,
 ) -> int:
-    """Defer a job in the session's transaction; it runs only if that transaction commits."""
+    """Defer a job in the session's transaction; it runs only if that transaction commits
+    (not before ``schedule_at`` when given)."""
     job_id: int = (
         await session.execute(
             text(
                 "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, "
-                ":queueing_lock, CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
+                ":queueing_lock, CAST(:args AS jsonb), "
+                "CAST(:schedule_at AS timestamptz))::procrastinate_job_to_defer_v1]))"
             ),
             {
                 "queue": queue,
@@ -90,6 +94,7 @@ async def enqueue(
                 "lock": lock,
                 "queueing_lock": queueing_lock,
                 "args": json.dumps(arguments),
+                "schedule_at": schedule_at,
             },
         )
     ).scalar_one()

@@ -31,6 +31,7 @@ from webhost.data.sync.feed import RevisionFeed, take_notes
 from webhost.data.sync.options import SyncOptions
 from webhost.data.sync.tails import LiveHub
 from webhost.data.tenancy import management, repository
+from webhost.data.tenancy.disconnects import read_notice
 from webhost.data.tenancy.key_cache import KeyCache
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import REVOCATION_CHANNEL
@@ -213,12 +214,17 @@ class DataPlane:
             self.fleet_streams.disconnect_key(prefix)
             await self.rooms.disconnect_key(prefix)
 
-    def _on_revocation(self, _connection: object, _pid: int, _channel: str, prefix: object) -> None:
-        self.sender_keys.drop(str(prefix))
-        self.live.disconnect_key(str(prefix))
-        self.fleet_hub.disconnect_key(str(prefix))
-        self.fleet_streams.disconnect_key(str(prefix))
-        task = asyncio.get_running_loop().create_task(self.rooms.disconnect_key(str(prefix)))
+    def _on_revocation(
+        self, _connection: object, _pid: int, _channel: str, payload: object
+    ) -> None:
+        prefix, why = read_notice(str(payload))
+        self.sender_keys.drop(prefix)
+        if why is None:
+            return  # the deployment serves again: its sockets reconnect by themselves
+        self.live.disconnect_key(prefix, why)
+        self.fleet_hub.disconnect_key(prefix, why)
+        self.fleet_streams.disconnect_key(prefix, why)
+        task = asyncio.get_running_loop().create_task(self.rooms.disconnect_key(prefix, why))
         self._disconnects.add(task)  # keep a reference until it is done
         task.add_done_callback(self._disconnects.discard)
 

@@ -17,6 +17,8 @@ _UNREACHABLE = (
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08
     asyncpg.OperatorInterventionError,  # class 57: shutdown, crash recovery, cancelled
     sqlalchemy_errors.TimeoutError,  # no pool connection came in time
+    # the tenant's data is frozen while it moves to another plane (data/tenancy/freeze.py)
+    asyncpg.InsufficientPrivilegeError,
 )
 
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from webhost.db.failures import storage_unavailable
 from webhost.errors import RetryLater, WebHostError, error_body
 from webhost.security.api_keys import redact_api_keys
 
 log = structlog.get_logger(__name__)
 
+STORAGE_RETRY_SECONDS = 2
+STORAGE_UNAVAILABLE = "storage unavailable: nothing of this request was stored; send it again"
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -72,6 +77,19 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(exc.status_code, code, message)
         if exc.headers:
             response.headers.update(exc.headers)
+        return response
+
+    # handled here, not as unexpected: that handler answers, then closes the connection
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(asyncpg.PostgresError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not storage_unavailable(exc):
+            raise exc
+        # nothing of the request was stored: the client may send it again
+        log.warning("storage unavailable", path=redact_api_keys(request.url.path))
+        response = error_response(503, "busy", STORAGE_UNAVAILABLE)
+        response.headers["Retry-After"] = str(STORAGE_RETRY_SECONDS)
         return response
 
     @app.exception_handler(Exception)

@@ -213,6 +213,6 @@ def test_a_plan_is_changed_from_the_dashboard_and_a_refusal_is_shown_in_place(
         moved = browser.submit("/dashboard", action, {"plan": "business"})
         assert moved.status_code == 303, moved.text
         assert "<dt>Plan</dt><dd>business</dd>" in browser.dashboard()
-        refused = browser.submit("/dashboard", action, {"plan": "hobby"})
+        refused = browser.submit("/dashboard", action, {"plan": "business"})
         assert refused.status_code == 409
-        assert "between shared and dedicated hosting is not available yet" in text_of(refused.text)
+        assert "already on the business plan" in text_of(refused.text)

@@ -45,9 +45,8 @@ class OrganizationPage:
     plans: tuple[Plan, ...] = ()
 
     def plans_for(self, deployment: DeploymentOut) -> list[Plan]:
-        """The other open plans of the deployment's mode (a change across modes is not
-        available yet)."""
-        return [p for p in self.plans if p.mode == deployment.mode and p.slug != deployment.plan]
+        """The other open plans; one of the other mode moves the deployment's data."""
+        return [p for p in self.plans if p.slug != deployment.plan]
 
     @property
     def active_deployments(self) -> list[DeploymentOut]:

@@ -16,6 +16,8 @@ class DeploymentStatus(enum.StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     PROVISIONING = "provisioning"
     ACTIVE = "active"
+    # moving to a plan of the other mode (shared <-> dedicated); its URLs keep working
+    MIGRATING = "migrating"
     # unpaid past the grace period, or its subscription ended: its plane answers 402
     SUSPENDED = "suspended"
     FAILED = "failed"

@@ -1,7 +1,7 @@
 """A deployment moves to another plan of the same mode in place: limits and regions change,
-its data and URLs stay. A smaller plan that cannot hold what the deployment keeps is refused
-up front, saying what to remove (or, for positions past the new retention, until the customer
-confirms they may go).
+its data and URLs stay; to a plan of the other mode, by a move (``control/moves/``). A
+smaller plan that cannot hold what the deployment keeps is refused up front, saying what to
+remove (or, for positions past the new retention, until the customer confirms they may go).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from webhost.control.billing.stripe_api import StripeApi
 from webhost.control.deployments import repository
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment, DeploymentStatus
+from webhost.control.moves import service as moves
 from webhost.control.plans import service as plans
 from webhost.control.plans.models import Plan
 from webhost.control.providers.registry import Providers
@@ -49,12 +50,6 @@ async def change_plan(
     current = await repository.plan_of(session, locked.plan_id)
     if current.id == plan.id:
         raise Conflict(f"the deployment is already on the {plan.slug} plan")
-    if plan.mode != locked.mode:
-        raise Conflict(
-            f"the {plan.slug} plan is {plan.mode.value} hosting and this deployment is "
-            f"{locked.mode.value}: moving a deployment between shared and dedicated hosting is "
-            "not available yet"
-        )
     spec = await deployments.spec_of(session, locked)
     await _check_fits(await providers.get(spec.provider).holdings(spec), plan, change)
     subscription = await billing.subscription_of(session, locked.organization_id)
@@ -69,6 +64,13 @@ async def change_plan(
         await stripe.change_subscription_price(
             subscription.stripe_subscription_id, plan.stripe_price_id
         )
+    if plan.mode != locked.mode:
+        # to the other mode: a durable move, which changes the plan once the data is across
+        settings = providers.context.settings
+        await moves.start_move(session, settings, providers, locked, current, plan)
+        if subscription is not None:
+            await billing.change_plan(session, subscription, plan)
+        return locked
     locked.plan_id = plan.id
     if plan.regions and locked.region not in plan.regions:
         locked.region = plan.regions[0]

@@ -55,6 +55,15 @@ class DeploymentOut(BaseModel):
         default=None, description="The newest workflow run; null before the first one starts."
     )
     steps: list[StepOut] = Field(description="The steps of the newest run, in order.")
+    phase: str | None = Field(
+        default=None,
+        description="While the deployment moves between shared and dedicated hosting "
+        "(status `migrating`): the step of the move it is at.",
+        examples=["copy"],
+    )
+    moving_to: str | None = Field(
+        default=None, description="While the deployment moves: the plan it moves to."
+    )
 
 
 class PlanChangeIn(BaseModel):

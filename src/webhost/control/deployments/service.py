@@ -14,7 +14,7 @@ from webhost.control.deployments.schemas import DeploymentOut, RunOut, StepOut
 from webhost.control.plans.models import Plan
 from webhost.control.providers.base import DeploymentSpec
 from webhost.control.provisioning import repository as provisioning
-from webhost.control.provisioning.models import Workflow
+from webhost.control.provisioning.models import ProvisioningStep, StepStatus, Workflow, WorkflowRun
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.scope import tenant_name_for
 from webhost.errors import Conflict, NotFound
@@ -125,6 +125,8 @@ async def describe(
     run = await provisioning.newest_run(session, deployment.id)
     steps = await provisioning.steps_of(session, run.id) if run is not None else []
     active = deployment.status == DeploymentStatus.ACTIVE
+    # a moving deployment's URLs keep working: requests wait out the switch
+    reachable = active or deployment.status == DeploymentStatus.MIGRATING
     return DeploymentOut(
         id=deployment.id,
         organization_id=deployment.organization_id,
@@ -133,8 +135,8 @@ async def describe(
         provider=deployment.provider,
         region=deployment.region,
         status=deployment.status,
-        api_url=deployment.api_url if active else None,
-        sync_url=deployment.sync_url if active else None,
+        api_url=deployment.api_url if reachable else None,
+        sync_url=deployment.sync_url if reachable else None,
         osmand_url=(
             osmand_url(deployment.api_url, device_key)
             if active and deployment.api_url and device_key
@@ -145,7 +147,29 @@ async def describe(
         activated_at=deployment.activated_at,
         run=RunOut.model_validate(run) if run is not None else None,
         steps=[StepOut.model_validate(step) for step in steps],
+        phase=_phase_of(deployment, run, steps),
+        moving_to=(
+            run.parameters.get("to_plan")
+            if run is not None
+            and run.workflow == Workflow.MIGRATE
+            and deployment.status == DeploymentStatus.MIGRATING
+            else None
+        ),
     )
+
+
+def _phase_of(
+    deployment: Deployment, run: WorkflowRun | None, steps: list[ProvisioningStep]
+) -> str | None:
+    """The step a moving deployment's move is at (or waits to retry)."""
+    if deployment.status != DeploymentStatus.MIGRATING or run is None:
+        return None
+    if run.workflow != Workflow.MIGRATE:
+        return None
+    unfinished = [step.name for step in steps if step.status != StepStatus.DONE]
+    if unfinished:
+        return unfinished[0]
+    return "queued" if not steps else "switch"
 
 
 def osmand_url(data_url: str, device_key: str) -> str:
@@ -153,17 +177,25 @@ def osmand_url(data_url: str, device_key: str) -> str:
     return data_url.rstrip("/") + OSMAND_PATH + device_key
 
 
-async def spec_of(session: AsyncSession, deployment: Deployment) -> DeploymentSpec:
-    plan = await repository.plan_of(session, deployment.plan_id)
+async def spec_of(
+    session: AsyncSession, deployment: Deployment, plan: Plan | None = None
+) -> DeploymentSpec:
+    """What the provider needs to know; on ``plan`` (and its mode) when given: a move's end."""
+    on_plan = plan is not None
+    if plan is None:
+        plan = await repository.plan_of(session, deployment.plan_id)
+    region = deployment.region
+    if on_plan and plan.regions and region not in plan.regions:
+        region = plan.regions[0]
     return DeploymentSpec(
         id=deployment.id,
         organization_id=deployment.organization_id,
         tenant_name=deployment.tenant_name,
-        mode=deployment.mode,
+        mode=plan.mode if on_plan else deployment.mode,
         plan_slug=plan.slug,
         provider=deployment.provider,
-        region=deployment.region,
-        regions=_regions_from(deployment.region, plan.regions),
+        region=region,
+        regions=_regions_from(region, plan.regions),
         limits=TenantLimits(
             yjs_document_max_bytes=plan.yjs_document_max_bytes,
             vehicle_limit=plan.vehicle_limit,

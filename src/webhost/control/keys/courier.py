@@ -35,6 +35,7 @@ LIVE_STATUSES = frozenset(
         DeploymentStatus.AWAITING_PAYMENT,
         DeploymentStatus.PROVISIONING,
         DeploymentStatus.ACTIVE,
+        DeploymentStatus.MIGRATING,
         DeploymentStatus.SUSPENDED,
     }
 )
@@ -122,7 +123,12 @@ class KeyCourier:
 
 
 def _takes_deliveries(deployment: Deployment, *, activating: bool) -> bool:
-    if deployment.status in (DeploymentStatus.ACTIVE, DeploymentStatus.SUSPENDED):
+    if deployment.status in (
+        DeploymentStatus.ACTIVE,
+        DeploymentStatus.SUSPENDED,
+        # to the plane it moves from; the move publishes every key to its new plane itself
+        DeploymentStatus.MIGRATING,
+    ):
         return True  # a suspended plane still holds the keys it will serve again
     return activating and deployment.status == DeploymentStatus.PROVISIONING
 
@@ -140,6 +146,6 @@ async def _locked_live_deployments(
 
 def _describe(exc: BaseException) -> str:
     # the workflow's wording: never SQL text, which could hold a password
-    from webhost.control.provisioning.workflow import describe_failure
+    from webhost.control.provisioning.runner import describe_failure
 
     return describe_failure(exc)

@@ -19,6 +19,8 @@ from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import TenantHoldings
 from webhost.data.tenancy.repository import ServingState
 from webhost.data.tenancy.scope import Tenant
+from webhost.data.tenancy.transfer import CopyReport, TableDigest
+from webhost.errors import ProvisioningError
 
 if TYPE_CHECKING:
     from webhost.control.providers.context import ProviderContext
@@ -125,6 +127,32 @@ class Provider(ABC):
     @abstractmethod
     async def holdings(self, deployment: DeploymentSpec) -> TenantHoldings:
         """What the deployment keeps that a smaller plan may not allow (vehicles, positions)."""
+
+    # whether the provider moves a deployment's data between its shared and dedicated hosting
+    moves_between_modes: ClassVar[bool] = False
+
+    async def freeze_tenant(self, deployment: DeploymentSpec) -> None:
+        """Wait out the writes in flight on the deployment's data, then refuse any more
+        (``data/tenancy/freeze.py``); idempotent."""
+        raise self._cannot_move()
+
+    async def thaw_tenant(self, deployment: DeploymentSpec) -> None:
+        """Give a frozen deployment its writes back (a move rolled back); idempotent."""
+        raise self._cannot_move()
+
+    async def copy_tenant(self, source: DeploymentSpec, target: DeploymentSpec) -> CopyReport:
+        """Replace the target's copy of the tenant with the frozen source's, in one go."""
+        raise self._cannot_move()
+
+    async def tenant_digests(self, deployment: DeploymentSpec) -> dict[str, TableDigest]:
+        """Row counts and content digests of every table of the deployment's data."""
+        raise self._cannot_move()
+
+    def _cannot_move(self) -> ProvisioningError:
+        return ProvisioningError(
+            f"the {self.name} provider cannot move a deployment between shared and dedicated "
+            "hosting"
+        )
 
     async def run(self) -> None:
         """Long-running duties (e.g. supervising processes); returns when there are none."""

@@ -74,6 +74,8 @@ class WorkflowRun(IdMixin, TimestampMixin, Base):
     )
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a move's old copy, removed after the safety window
+    source_removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ProvisioningStep(IdMixin, TimestampMixin, Base):

@@ -8,22 +8,25 @@ idempotent) and never repeats one it finished; a later run starts from the first
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy.exc import DBAPIError
 
 from webhost.config import Settings
 from webhost.control.deployments import repository as deployments_repository
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment, DeploymentStatus
 from webhost.control.keys import repository as keys_repository
-from webhost.control.providers.base import DeploymentSpec, Endpoints, ProvisioningStep, StepRun
+from webhost.control.providers.base import DeploymentSpec, Endpoints, StepRun
 from webhost.control.provisioning import repository
-from webhost.control.provisioning.models import RunStatus, StepStatus, Workflow, WorkflowRun
-from webhost.errors import ProvisioningError, WebHostError
+from webhost.control.provisioning.models import RunStatus, Workflow, WorkflowRun
+from webhost.control.provisioning.runner import (
+    StepFailed,
+    apply_steps,
+    compensate,
+    secret_getter,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,37 +58,22 @@ async def provision(
         spec = await deployments.spec_of(session, deployment)
         ledger = await repository.ledger(session, run_id)
     steps = platform.providers.get(spec.provider).provision_steps(spec)
-    run_state = StepRun(spec, secret=_secret_getter(platform, deployment_id))
-    for position, step in enumerate(steps):
-        entry = ledger.get(step.name)
-        if entry is not None and entry.status == StepStatus.DONE:
-            run_state.outputs[step.name] = entry.output
-            continue
-        async with platform.sessions.begin() as session:
-            await repository.start_step(session, run_id, position, step.name)
-        try:
-            output = await step.apply(run_state)
-        except Exception as exc:
-            reason = f"step '{step.name}' failed: {describe_failure(exc)}"
-            log.warning(
-                "provisioning step failed",
-                deployment=str(deployment_id),
-                run=str(run_id),
-                reason=reason,
-                final=final_attempt,
-            )
-            async with platform.sessions.begin() as session:
-                await repository.finish_step(
-                    session, run_id, step.name, StepStatus.FAILED, error=reason
-                )
-            if not final_attempt:
-                raise
-            leftovers = await compensate(platform, run_id, steps[: position + 1], run_state)
-            await _mark_failed(platform, deployment_id, run_id, reason, leftovers)
-            raise ProvisioningFailed(reason) from exc
-        run_state.outputs[step.name] = output
-        async with platform.sessions.begin() as session:
-            await repository.finish_step(session, run_id, step.name, StepStatus.DONE, output=output)
+    run_state = StepRun(spec, secret=secret_getter(platform, deployment_id))
+    try:
+        await apply_steps(platform, run_id, steps, run_state, ledger)
+    except StepFailed as failed:
+        log.warning(
+            "provisioning step failed",
+            deployment=str(deployment_id),
+            run=str(run_id),
+            reason=failed.reason,
+            final=final_attempt,
+        )
+        if not final_attempt:
+            raise
+        leftovers = await compensate(platform, run_id, steps[: failed.position + 1], run_state)
+        await _mark_failed(platform, deployment_id, run_id, failed.reason, leftovers)
+        raise ProvisioningFailed(failed.reason) from failed
     await activate(platform, spec, run_id, run_state.outputs)
 
 
@@ -120,31 +108,6 @@ async def _abandon(session: AsyncSession, run_id: uuid.UUID, deployment: Deploym
         RunStatus.FAILED,
         error=f"the deployment became {deployment.status} before provisioning finished",
     )
-
-
-async def compensate(
-    platform: Platform,
-    run_id: uuid.UUID,
-    steps: Sequence[ProvisioningStep],
-    run_state: StepRun,
-) -> list[str]:
-    """Undo in reverse order; returns what could not be undone (empty when clean)."""
-    leftovers = []
-    for step in reversed(steps):
-        try:
-            await step.undo(run_state)
-        except Exception as exc:
-            leftovers.append(f"{step.name}: {describe_failure(exc)}")
-            log.error(
-                "could not undo provisioning step",
-                deployment=str(run_state.deployment.id),
-                run=str(run_id),
-                step=step.name,
-            )
-            continue
-        async with platform.sessions.begin() as session:
-            await repository.finish_step(session, run_id, step.name, StepStatus.UNDONE)
-    return leftovers
 
 
 async def activate(
@@ -212,37 +175,3 @@ async def _mark_failed(
             deployment.error = reason
         outcome = RunStatus.FAILED if leftovers else RunStatus.COMPENSATED
         await repository.finish_run(session, run_id, outcome, error=reason)
-
-
-def _secret_getter(platform: Platform, deployment_id: uuid.UUID) -> Callable[..., Any]:
-    context = f"deployment:{deployment_id}"
-
-    async def secret(name: str, generate: Callable[[], str]) -> str:
-        async with platform.sessions.begin() as session:
-            deployment = await deployments_repository.lock(session, deployment_id)
-            assert deployment is not None
-            sealed = deployment.sealed_credentials
-            values = platform.secret_box.open_json(sealed, context=context) if sealed else {}
-            if name not in values:
-                values[name] = generate()
-                deployment.sealed_credentials = platform.secret_box.seal_json(
-                    values, context=context
-                )
-            value: str = values[name]
-            return value
-
-    return secret
-
-
-def describe_failure(exc: BaseException) -> str:
-    """A reason fit for the customer's eyes: never a SQL statement (it may hold a password)."""
-    if isinstance(exc, WebHostError):
-        return exc.message
-    if isinstance(exc, DBAPIError):
-        original = exc.orig.__cause__ if exc.orig is not None and exc.orig.__cause__ else exc.orig
-        message = getattr(original, "message", None) or str(original).splitlines()[0]
-        return f"database error: {message}"
-    if isinstance(exc, ProvisioningError):
-        return exc.message
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

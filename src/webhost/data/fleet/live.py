@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from webhost.data.tenancy.disconnects import Disconnect
+
 # messages a subscriber may have waiting before it is dropped as too slow
 QUEUE_MESSAGES = 1000
 
@@ -27,7 +29,7 @@ class Subscriber:
     queue: asyncio.Queue[dict[str, Any]] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_MESSAGES)
     )
-    # why the hub let go of this subscriber: "slow" or "revoked"
+    # why the hub let go of this subscriber: "slow", or a Disconnect's name ("revoked", ...)
     dropped: str | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -86,8 +88,8 @@ class FleetHub:
     def connected_key_prefixes(self) -> set[str]:
         return {s.key_prefix for followers in self._subscribers.values() for s in followers}
 
-    def disconnect_key(self, key_prefix: str) -> None:
+    def disconnect_key(self, key_prefix: str, why: Disconnect = Disconnect.REVOKED) -> None:
         for followers in self._subscribers.values():
             for subscriber in followers:
                 if subscriber.key_prefix == key_prefix:
-                    subscriber.drop("revoked")
+                    subscriber.drop(why.name.lower())

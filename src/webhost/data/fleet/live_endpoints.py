@@ -10,6 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from webhost.data.plane import DataPlane
 from webhost.data.tenancy.dependencies import authenticate_socket
+from webhost.data.tenancy.disconnects import Disconnect
 from webhost.http.websocket import CLOSE_BAD_MESSAGE, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED
 
 router = APIRouter(prefix="/v1/fleet", tags=["fleet"])
@@ -18,6 +19,8 @@ MAX_FOLLOWED_VEHICLES = 1000
 _CLOSES = {
     "slow": (CLOSE_TRY_AGAIN_LATER, "too slow: messages were not read; reconnect"),
     "revoked": (CLOSE_UNAUTHORIZED, "the API key was revoked"),
+    "suspended": (Disconnect.SUSPENDED.code, Disconnect.SUSPENDED.reason),
+    "moving": (Disconnect.MOVING.code, Disconnect.MOVING.reason),
 }
 
 

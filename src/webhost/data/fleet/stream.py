@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from fastapi import WebSocket
 
 from webhost.data.fleet.batches import candidates, check_count
+from webhost.data.tenancy.disconnects import Disconnect
 from webhost.errors import BadRequest, InvalidInput, RetryLater, WebHostError
 from webhost.http.websocket import (
     CLOSE_GOING_AWAY,
     CLOSE_TOO_LARGE,
     CLOSE_TRY_AGAIN_LATER,
-    CLOSE_UNAUTHORIZED,
     DirectSocket,
     text_frame,
 )
@@ -94,8 +94,6 @@ class PositionStream:
         self._closed = True
         self.socket.close(code, reason)
 
-    def close_revoked(self) -> None:
-        self.close(CLOSE_UNAUTHORIZED, "API key revoked")
 
 
 def _read_frame(text: str) -> dict[str, Any]:
@@ -147,10 +145,10 @@ class PositionStreams:
     def connected_key_prefixes(self) -> set[str]:
         return {stream.key_prefix for stream in self._streams}
 
-    def disconnect_key(self, prefix: str) -> None:
+    def disconnect_key(self, prefix: str, why: Disconnect = Disconnect.REVOKED) -> None:
         for stream in list(self._streams):
             if stream.key_prefix == prefix:
-                stream.close_revoked()
+                stream.close(why.code, why.reason)
 
     def close(self) -> None:
         for stream in list(self._streams):

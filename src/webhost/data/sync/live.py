@@ -36,7 +36,6 @@ from webhost.http.websocket import (
     CLOSE_BAD_MESSAGE,
     CLOSE_SERVER_ERROR,
     CLOSE_TRY_AGAIN_LATER,
-    CLOSE_UNAUTHORIZED,
     DirectSocket,
     text_frame,
 )
@@ -162,8 +161,6 @@ class LiveSession:
         self._closed = True
         self.socket.close(code, reason)
 
-    def close_revoked(self) -> None:
-        self.close(CLOSE_UNAUTHORIZED, "API key revoked")
 
     # revision notices, for sockets that pull themselves
 

@@ -25,6 +25,7 @@ from webhost.data.sync.cursors import Cursor
 from webhost.data.sync.feed import Committed
 from webhost.data.sync.pull import BYTE_BUDGET, MAX_LIMIT, Page, read_page
 from webhost.data.sync.scopes import Scope
+from webhost.data.tenancy.disconnects import Disconnect
 from webhost.data.tenancy.scope import Tenant
 from webhost.errors import WebHostError
 from webhost.http.websocket import CLOSE_GOING_AWAY, text_frame
@@ -46,8 +47,6 @@ class Subscriber(Protocol):
     def deliver(self, tail: ScopeTail, frame: bytes, cursor: str) -> None: ...
 
     def lose(self, tail: ScopeTail, error: WebHostError | None) -> None: ...
-
-    def close_revoked(self) -> None: ...
 
     def close(self, code: int, reason: str) -> None: ...
 
@@ -215,10 +214,10 @@ class LiveHub:
     def connected_key_prefixes(self) -> set[str]:
         return {session.key_prefix for session in self._sessions}
 
-    def disconnect_key(self, prefix: str) -> None:
+    def disconnect_key(self, prefix: str, why: Disconnect = Disconnect.REVOKED) -> None:
         for session in list(self._sessions):
             if session.key_prefix == prefix:
-                session.close_revoked()
+                session.close(why.code, why.reason)
 
     async def close(self) -> None:
         for session in list(self._sessions):

@@ -70,8 +70,23 @@ async def drop_role(connection: AsyncConnection, name: str) -> bool:
         return False
     role = quote_ident(name)
     await connection.exec_driver_sql(f"DROP OWNED BY {role} CASCADE")
+    if await _owns_elsewhere(connection, name):
+        return False  # a tenant moving between databases of one server owns both copies
     await connection.exec_driver_sql(f"DROP ROLE {role}")
     return True
+
+
+async def _owns_elsewhere(connection: AsyncConnection, name: str) -> bool:
+    found = await connection.scalar(
+        text(
+            "SELECT 1 FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid "
+            "WHERE r.rolname = :name AND d.deptype IN ('o', 'a') AND d.dbid <> 0 "
+            "AND d.dbid <> (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "LIMIT 1"
+        ),
+        {"name": name},
+    )
+    return found is not None
 
 
 async def schema_exists(connection: AsyncConnection, name: str) -> bool:
@@ -186,10 +201,10 @@ async def set_serving_state(
     )
     await connection.execute(
         text(
-            "SELECT pg_notify(:channel, prefix) "
+            "SELECT pg_notify(:channel, prefix || ' ' || :state) "
             f"FROM {CATALOGUE_SCHEMA}.api_keys WHERE tenant_id = :id AND revoked_at IS NULL"
         ),
-        {"channel": REVOCATION_CHANNEL, "id": tenant_id},
+        {"channel": REVOCATION_CHANNEL, "id": tenant_id, "state": state},
     )
 
 

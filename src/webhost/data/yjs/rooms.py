@@ -19,6 +19,7 @@ import structlog
 from fastapi import WebSocket
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from webhost.data.tenancy.disconnects import Disconnect
 from webhost.data.tenancy.scope import Tenant
 from webhost.data.yjs import protocol
 from webhost.data.yjs.commits import GroupCommitter
@@ -119,14 +120,15 @@ class RoomRegistry:
             for connection in room.connections
         }
 
-    async def disconnect_key(self, prefix: str) -> None:
-        self._revoked[prefix] = None
-        while len(self._revoked) > REMEMBERED_REVOCATIONS:
-            del self._revoked[next(iter(self._revoked))]
+    async def disconnect_key(self, prefix: str, why: Disconnect = Disconnect.REVOKED) -> None:
+        if why == Disconnect.REVOKED:  # for good: a join racing the notice is refused too
+            self._revoked[prefix] = None
+            while len(self._revoked) > REMEMBERED_REVOCATIONS:
+                del self._revoked[next(iter(self._revoked))]
         for room in list(self._rooms.values()):
             for connection in list(room.connections):
                 if connection.key_prefix == prefix:
-                    connection.close(CLOSE_UNAUTHORIZED, "API key revoked")
+                    connection.close(why.code, why.reason)
 
     async def close(self) -> None:
         self._shutting_down = True

@@ -19,8 +19,9 @@ from webhost.control.plans.models import DeploymentMode
 from webhost.control.providers.base import DeploymentSpec, Endpoints, Provider, ProvisioningStep
 from webhost.control.providers.local import steps
 from webhost.control.providers.local.supervisor import ProcessSupervisor
-from webhost.data.tenancy import management
+from webhost.data.tenancy import freeze, management, transfer
 from webhost.data.tenancy.repository import ServingState
+from webhost.db import admin
 from webhost.db.engine import create_engine
 from webhost.errors import ProvisioningError
 
@@ -162,6 +163,32 @@ class LocalProvider(Provider):
     async def holdings(self, deployment: DeploymentSpec) -> management.TenantHoldings:
         async with self.transaction(self.database_for(deployment)) as connection:
             return await management.tenant_holdings(connection, deployment.tenant)
+
+    moves_between_modes = True
+
+    async def freeze_tenant(self, deployment: DeploymentSpec) -> None:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            await freeze.freeze(connection, deployment.tenant)
+
+    async def thaw_tenant(self, deployment: DeploymentSpec) -> None:
+        database = self.database_for(deployment)
+        if not await admin.database_exists(self.context.server, database):
+            return  # a dedicated source already removed has nothing left to thaw
+        async with self.transaction(database) as connection:
+            await freeze.thaw(connection, deployment.tenant)
+
+    async def copy_tenant(
+        self, source: DeploymentSpec, target: DeploymentSpec
+    ) -> transfer.CopyReport:
+        async with (
+            self.transaction(self.database_for(source)) as reading,
+            self.transaction(self.database_for(target)) as writing,
+        ):
+            return await transfer.copy_tenant(reading, writing, source.tenant)
+
+    async def tenant_digests(self, deployment: DeploymentSpec) -> dict[str, transfer.TableDigest]:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            return await transfer.digests(connection, deployment.tenant)
 
     def engine(self, database: str) -> AsyncEngine:
         """A small pool per data-plane database, as the server's administrator."""

@@ -1,0 +1,124 @@
+"""Starting a move between shared and dedicated hosting, and finding what a move left behind.
+
+A move is a workflow run (``migrate``) of the deployment; its parameters say from which plan to
+which. The deployment is ``migrating`` until the run ends, then ``active`` on the new plan, or on
+the old one when the move was rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webhost.config import Settings
+from webhost.control.deployments.models import Deployment, DeploymentStatus
+from webhost.control.plans.models import Plan
+from webhost.control.providers.registry import Providers
+from webhost.control.provisioning import repository as provisioning
+from webhost.control.provisioning.models import RunStatus, Workflow, WorkflowRun
+from webhost.errors import Conflict
+from webhost.jobs import enqueue
+
+QUEUE = "provisioning"
+
+
+async def start_move(
+    session: AsyncSession,
+    settings: Settings,
+    providers: Providers,
+    deployment: Deployment,
+    current: Plan,
+    plan: Plan,
+) -> WorkflowRun:
+    """``deployment`` is locked and active; queues the move in the caller's transaction."""
+    if not settings.edge:
+        raise Conflict(
+            "moving between shared and dedicated hosting keeps the deployment's URLs only "
+            "behind the edge, which is off (WEBHOST_EDGE=false): the URLs would change"
+        )
+    target_provider = providers.name_for(plan.provider)
+    if target_provider != deployment.provider:
+        raise Conflict(
+            f"the {plan.slug} plan is hosted by the {target_provider} provider and this "
+            f"deployment by {deployment.provider}: moving between providers is not available"
+        )
+    if not providers.get(deployment.provider).moves_between_modes:
+        raise Conflict(
+            f"the {deployment.provider} provider cannot move a deployment between shared and "
+            "dedicated hosting"
+        )
+    kept = await old_copy_kept(session, deployment)
+    if kept is not None:
+        raise Conflict(
+            "the copy this deployment moved from is kept until "
+            f"{kept:%Y-%m-%d %H:%M} UTC in case the move must be undone; it can move again then"
+        )
+    run = await provisioning.open_run(
+        session,
+        deployment.id,
+        Workflow.MIGRATE,
+        parameters={
+            "from_plan": current.slug,
+            "to_plan": plan.slug,
+            "from_mode": current.mode.value,
+            "to_mode": plan.mode.value,
+            "source_run": str(await _run_serving(session, deployment)),
+        },
+    )
+    deployment.status = DeploymentStatus.MIGRATING
+    deployment.error = None
+    await enqueue(
+        session,
+        "move_deployment",
+        queue=QUEUE,
+        lock=f"deployment:{deployment.id}",
+        deployment_id=str(deployment.id),
+        run_id=str(run.id),
+    )
+    return run
+
+
+async def _run_serving(session: AsyncSession, deployment: Deployment) -> str:
+    """The run that made what serves the deployment now: its ledger says what to remove."""
+    run = await session.scalar(
+        select(WorkflowRun)
+        .where(
+            WorkflowRun.deployment_id == deployment.id,
+            WorkflowRun.workflow.in_((Workflow.PROVISION, Workflow.MIGRATE)),
+            WorkflowRun.status == RunStatus.SUCCEEDED,
+        )
+        .order_by(WorkflowRun.finished_at.desc())
+        .limit(1)
+    )
+    if run is None:
+        raise Conflict(f"deployment {deployment.id} has no finished provisioning to move from")
+    return str(run.id)
+
+
+async def last_move(session: AsyncSession, deployment: Deployment) -> WorkflowRun | None:
+    run: WorkflowRun | None = await session.scalar(
+        select(WorkflowRun)
+        .where(
+            WorkflowRun.deployment_id == deployment.id,
+            WorkflowRun.workflow == Workflow.MIGRATE,
+            WorkflowRun.status == RunStatus.SUCCEEDED,
+        )
+        .order_by(WorkflowRun.finished_at.desc())
+        .limit(1)
+    )
+    return run
+
+
+async def old_copy_kept(session: AsyncSession, deployment: Deployment) -> datetime | None:
+    """Until when the copy of the last move's source is kept; None when it is gone."""
+    run = await last_move(session, deployment)
+    if run is None or run.source_removed_at is not None or run.finished_at is None:
+        return None
+    removal = run.parameters.get("remove_source_at")
+    return datetime.fromisoformat(removal) if removal else run.finished_at + timedelta(days=1)
+
+
+def removal_time(settings: Settings) -> datetime:
+    return datetime.now(UTC) + timedelta(hours=settings.move_safety_hours)
