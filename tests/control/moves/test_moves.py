@@ -47,6 +47,20 @@ def moving(
     running.stop()
 
 
+@pytest.fixture
+def customer_of(moving: PlatformThread) -> Iterator[Callable[[str], Customer]]:
+    """Customers of the moving platform; their clients close after the test, passed or not."""
+    customers: list[Customer] = []
+
+    def create(plan: str) -> Customer:
+        customers.append(sign_up(moving.control_url, plan=plan))
+        return customers[-1]
+
+    yield create
+    for customer in customers:
+        customer.client.close()
+
+
 def schema_exists(server: PostgresURL, database: str, schema: str) -> bool:
     try:
         found = query(
@@ -84,9 +98,9 @@ def send_positions(api_url: str, key: str, vehicles: int) -> None:
 
 
 def test_a_deployment_moves_up_to_dedicated_and_back_to_shared_losing_nothing(
-    moving: PlatformThread,
+    moving: PlatformThread, customer_of: Callable[[str], Customer]
 ) -> None:
-    customer = sign_up(moving.control_url, plan="hobby")
+    customer = customer_of("hobby")
     deployment_id = customer.deployment["id"]
     before = wait_for_deployment(customer.client, deployment_id)
     api_url, sync_url = before["api_url"], before["sync_url"]
@@ -135,8 +149,13 @@ def test_a_deployment_moves_up_to_dedicated_and_back_to_shared_losing_nothing(
             )
         text = "depot; north; south"
         wait_until(lambda: witness.snapshot()["text"] == text, timeout=60, message="edits seen")
-        statuses = [event["status"] for event in editor.events() if event["event"] == "status"]
-        assert statuses.count("connected") >= 3  # reconnected by itself after each switch
+
+        def reconnections() -> int:
+            statuses = [e["status"] for e in editor.events() if e["event"] == "status"]
+            return statuses.count("connected") - 1
+
+        # closed with 1013 at each hold, it reconnected by itself after each switch
+        wait_until(lambda: reconnections() >= 2, timeout=60, message="editor reconnected")
     acknowledged = set(writer.acknowledged)
     assert acknowledged <= all_record_ids(api_url, key)
     assert len(acknowledged) >= 30
@@ -148,13 +167,12 @@ def test_a_deployment_moves_up_to_dedicated_and_back_to_shared_losing_nothing(
     assert len(vehicles) == 3
     assert not schema_exists(server, dedicated, tenant)
     assert schema_exists(server, shared, tenant)
-    customer.client.close()
 
 
 def test_a_copy_that_does_not_verify_is_rolled_back_and_the_source_serves(
-    moving: PlatformThread,
+    moving: PlatformThread, customer_of: Callable[[str], Customer]
 ) -> None:
-    customer = sign_up(moving.control_url, plan="hobby")
+    customer = customer_of("hobby")
     deployment_id = customer.deployment["id"]
     before = wait_for_deployment(customer.client, deployment_id)
     key = create_key(customer)["key"]
@@ -181,13 +199,12 @@ def test_a_copy_that_does_not_verify_is_rolled_back_and_the_source_serves(
         assert sorted(record["n"] for record in records) == [0, 1, 2, 3, 4]
         assert all("tampered" not in record for record in records)
         assert data.post("/v1/collections/trips/records", json={"n": 5}).status_code == 201
-    customer.client.close()
 
 
 def test_a_move_to_a_plan_that_cannot_hold_the_fleet_is_refused_up_front(
-    moving: PlatformThread,
+    customer_of: Callable[[str], Customer],
 ) -> None:
-    customer = sign_up(moving.control_url, plan="starter")
+    customer = customer_of("starter")
     deployment_id = customer.deployment["id"]
     deployment = wait_for_deployment(customer.client, deployment_id)
     key = create_key(customer)["key"]
@@ -202,7 +219,6 @@ def test_a_move_to_a_plan_that_cannot_hold_the_fleet_is_refused_up_front(
     )
     after = customer.client.get(f"/api/deployments/{deployment_id}").json()
     assert (after["status"], after["plan"], after["mode"]) == ("active", "starter", "dedicated")
-    customer.client.close()
 
 
 def test_while_a_move_runs_or_its_old_copy_is_kept_the_plan_stays_put(
