@@ -239,6 +239,79 @@ def test_a_cancelled_subscription_is_suspended_when_it_ends_and_kept_for_export(
         assert billing["delete_after"] is not None
 
 
+def exported(customer: Customer) -> list[dict[str, Any]]:
+    response = customer.client.get(f"/api/deployments/{customer.deployment['id']}/export")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    assert "attachment" in response.headers["content-disposition"]
+    return [json.loads(line) for line in response.text.splitlines()]
+
+
+def test_a_suspended_deployment_exports_its_data_and_is_deleted_after_the_retention_window(
+    billed_platform: PlatformThread, stripe_fake: FakeStripe
+) -> None:
+    customer, subscription_id = paid_customer(billed_platform, stripe_fake)
+    deployment_id = customer.deployment["id"]
+    with closing(customer.client):
+        deployment = customer.client.get(f"/api/deployments/{deployment_id}").json()
+        key = create_key(customer)["key"]
+        with api_client(deployment["api_url"], key) as data:
+            assert data.put("/v1/collections/notes", json={"schema": "id"}).status_code == 201
+            for name in ("kept", "also kept"):
+                response = data.post("/v1/collections/notes/records", json={"id": name})
+                assert response.status_code == 201
+        deliver_all(billed_platform, stripe_fake.cancel(subscription_id, at_period_end=False))
+        wait_until(
+            lambda: (
+                customer.client.get(f"/api/deployments/{deployment_id}").json()["status"]
+                == "suspended"
+            ),
+            timeout=60,
+            message="suspension",
+        )
+        header, *rows = exported(customer)
+        assert header["format"] == "webhost-export/1"
+        assert header["deployment"] == deployment_id
+        notes = [row["row"]["pk"] for row in rows if row["table"] == "c_notes"]
+        assert sorted(notes) == ["also kept", "kept"]
+        assert "Export all data" in dashboard_text(billed_platform, customer)
+        browser = httpx.get(
+            f"{billed_platform.control_url}/dashboard/deployments/{deployment_id}/export",
+            cookies={"webhost_session": customer.token},
+        )
+        assert browser.status_code == 200
+        assert len(browser.text.splitlines()) == len(rows) + 1
+        # the retention window passes (as if 30 days went by)
+        query(
+            billed_platform.control_database,
+            "UPDATE subscriptions s SET delete_after = now() - interval '1 second' "
+            "FROM deployments d WHERE d.organization_id = s.organization_id AND d.id = $1",
+            uuid.UUID(deployment_id),
+        )
+        deleted = wait_until(
+            lambda: (
+                (body := customer.client.get(f"/api/deployments/{deployment_id}").json())["status"]
+                == "deleted"
+                and body
+            ),
+            timeout=90,
+            message="deletion after the retention window",
+        )
+        assert deleted["run"]["workflow"] == "deprovision"
+        assert deleted["run"]["status"] == "succeeded"
+        assert all(step["status"] == "undone" for step in deleted["steps"])
+        database = f"wh_t_{deployment_id.replace('-', '')[:16]}"
+        assert not query(
+            billed_platform.control_database,
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            database,
+        )
+        gone = customer.client.get(f"/api/deployments/{deployment_id}/export")
+        assert gone.status_code == 409
+        with api_client(deployment["api_url"], key) as data:
+            assert data.get("/v1/collections").status_code in (401, 404)
+
+
 def subscription_price(fake: FakeStripe, subscription_id: str) -> str:
     price: str = fake.subscription(subscription_id)["items"]["data"][0]["price"]["id"]
     return price

@@ -1,5 +1,6 @@
-"""The billing sweep: grace periods and paid periods that ended suspend their deployments, and
-planes that were not told their deployment's state are told again."""
+"""The billing sweep: grace periods and paid periods that ended suspend their deployments,
+planes that were not told their deployment's state are told again, and suspended deployments
+of cancelled subscriptions past their retention window are deleted."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from webhost.control.billing import repository, suspension
 from webhost.control.billing.suspension import PlaneStates
+from webhost.control.deployments import repository as deployments_repository
+from webhost.control.deployments import service as deployments
+from webhost.control.deployments.models import DeploymentStatus
+from webhost.control.provisioning import deprovision
 from webhost.db.after_commit import run_after_commit
 
 
@@ -18,4 +23,15 @@ async def sweep(sessions: async_sessionmaker[AsyncSession], planes: PlaneStates)
             await suspension.suspend(session, planes, subscription)
     await run_after_commit(session)
     await planes.reconcile()
+    await _delete_expired(sessions)
     return len(due)
+
+
+async def _delete_expired(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as session:
+        for subscription in await repository.due_for_deletion(session):
+            organization = subscription.organization_id
+            for deployment in await deployments.live_deployments(session, organization):
+                locked = await deployments_repository.lock(session, deployment.id)
+                if locked is not None and locked.status == DeploymentStatus.SUSPENDED:
+                    await deprovision.queue_deprovisioning(session, locked)

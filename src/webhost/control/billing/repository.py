@@ -70,3 +70,16 @@ async def due_for_suspension(session: AsyncSession) -> list[Subscription]:
         .with_for_update(skip_locked=True)
     )
     return list(rows.all())
+
+
+async def due_for_deletion(session: AsyncSession) -> list[Subscription]:
+    """Cancelled, suspended and past the retention window that let their owners export."""
+    now = select(func.now()).scalar_subquery()
+    rows = await session.scalars(
+        select(Subscription).where(
+            Subscription.status == SubscriptionStatus.CANCELED,
+            Subscription.suspended_at.is_not(None),
+            Subscription.delete_after < now,
+        )
+    )
+    return list(rows.all())

@@ -38,7 +38,7 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
-from webhost.control.deployments import plan_change
+from webhost.control.deployments import export, plan_change
 from webhost.control.deployments import service as deployments
 from webhost.control.signup.schemas import SignupIn
 from webhost.control.signup.service import sign_up
@@ -247,6 +247,20 @@ async def deployment_status(
 ) -> Response:
     state = await views.deployment_state(session, platform, account, deployment_id)
     return render(request, STATUS_FRAGMENT, {"deployment": state})
+
+
+@router.get("/dashboard/deployments/{deployment_id}/export")
+async def export_deployment(
+    deployment_id: uuid.UUID, account: BrowserAccountDep, session: SessionDep, platform: PlatformDep
+) -> StreamingResponse:
+    """The API's export (``GET /api/deployments/{id}/export``) for the signed-in browser."""
+    deployment = await deployments.visible_deployment(session, account, deployment_id)
+    lines = await export.export_lines(session, platform.providers, deployment)
+    return StreamingResponse(
+        lines,
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{export.filename(deployment)}"'},
+    )
 
 
 @router.get("/dashboard/deployments/{deployment_id}/events")

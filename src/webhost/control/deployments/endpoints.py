@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
 
 from webhost.control.dependencies import (
     AccountDep,
@@ -11,7 +12,7 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
-from webhost.control.deployments import plan_change, repository, service
+from webhost.control.deployments import export, plan_change, repository, service
 from webhost.control.deployments.schemas import DeploymentOut, PlanChangeIn
 from webhost.control.keys.device_keys import device_key_for_member
 
@@ -65,6 +66,26 @@ async def change_plan(
         plan_change.PlanChange(body.plan, confirm_trim=body.confirm_trim),
     )
     return await service.describe(session, changed)
+
+
+@router.get(
+    "/deployments/{deployment_id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def export_deployment(
+    deployment_id: uuid.UUID, account: AccountDep, session: SessionDep, platform: PlatformDep
+) -> StreamingResponse:
+    """All of the deployment's data as JSON lines, also while it is suspended (a cancelled
+    subscription's data is kept for this until its deletion date): a first line describing the
+    export, then one line per row, ``{"table": ..., "row": {...}}``."""
+    deployment = await service.visible_deployment(session, account, deployment_id)
+    lines = await export.export_lines(session, platform.providers, deployment)
+    return StreamingResponse(
+        lines,
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{export.filename(deployment)}"'},
+    )
 
 
 @router.get("/admin/deployments", response_model=list[DeploymentOut], tags=["operator"])

@@ -81,17 +81,7 @@ async def start_move(
 
 
 async def _run_serving(session: AsyncSession, deployment: Deployment) -> str:
-    """The run that made what serves the deployment now: its ledger says what to remove."""
-    run = await session.scalar(
-        select(WorkflowRun)
-        .where(
-            WorkflowRun.deployment_id == deployment.id,
-            WorkflowRun.workflow.in_((Workflow.PROVISION, Workflow.MIGRATE)),
-            WorkflowRun.status == RunStatus.SUCCEEDED,
-        )
-        .order_by(WorkflowRun.finished_at.desc())
-        .limit(1)
-    )
+    run = await provisioning.serving_run(session, deployment.id)
     if run is None:
         raise Conflict(f"deployment {deployment.id} has no finished provisioning to move from")
     return str(run.id)

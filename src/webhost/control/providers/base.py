@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -147,6 +147,10 @@ class Provider(ABC):
     async def tenant_digests(self, deployment: DeploymentSpec) -> dict[str, TableDigest]:
         """Row counts and content digests of every table of the deployment's data."""
         raise self._cannot_move()
+
+    def export_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[str]:
+        """Every row of the deployment's data as JSON lines (the customer's export)."""
+        raise ProvisioningError(f"the {self.name} provider cannot export a deployment's data")
 
     def _cannot_move(self) -> ProvisioningError:
         return ProvisioningError(

@@ -140,3 +140,19 @@ async def finish_step(
         .where(ProvisioningStep.run_id == run_id, ProvisioningStep.name == name)
         .values(**values)
     )
+
+
+async def serving_run(session: AsyncSession, deployment_id: uuid.UUID) -> WorkflowRun | None:
+    """The run that made what serves the deployment now (its newest finished provisioning or
+    move): its ledger says what there is to remove."""
+    run: WorkflowRun | None = await session.scalar(
+        select(WorkflowRun)
+        .where(
+            WorkflowRun.deployment_id == deployment_id,
+            WorkflowRun.workflow.in_((Workflow.PROVISION, Workflow.MIGRATE)),
+            WorkflowRun.status == RunStatus.SUCCEEDED,
+        )
+        .order_by(WorkflowRun.finished_at.desc())
+        .limit(1)
+    )
+    return run

@@ -6,7 +6,7 @@ import uuid
 
 import procrastinate
 
-from webhost.control.provisioning import workflow
+from webhost.control.provisioning import deprovision, workflow
 from webhost.jobs import job_task, platform_of
 
 RETRIES = 2  # procrastinate counts retries: three attempts in all
@@ -28,3 +28,15 @@ async def provision_deployment(
         uuid.UUID(run_id) if run_id is not None else None,
         final_attempt=attempts_so_far >= RETRIES,
     )
+
+
+@job_task(
+    name="deprovision_deployment",
+    queue="provisioning",
+    retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=5),
+)
+async def deprovision_deployment(
+    context: procrastinate.JobContext, deployment_id: str, run_id: str
+) -> None:
+    """Retried until everything is removed: each removal is idempotent."""
+    await deprovision.deprovision(platform_of(context), uuid.UUID(deployment_id), uuid.UUID(run_id))

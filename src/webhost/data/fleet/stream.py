@@ -95,7 +95,6 @@ class PositionStream:
         self.socket.close(code, reason)
 
 
-
 def _read_frame(text: str) -> dict[str, Any]:
     try:
         frame = json.loads(text)

@@ -161,7 +161,6 @@ class LiveSession:
         self._closed = True
         self.socket.close(code, reason)
 
-
     # revision notices, for sockets that pull themselves
 
     def _on_commit(self, committed: Committed) -> None:

@@ -14,6 +14,7 @@ switched to when every table agrees.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -244,3 +245,21 @@ def differences(source: dict[str, TableDigest], target: dict[str, TableDigest]) 
         elif mine.digest != theirs.digest:
             found.append(f"{table}: same row count ({mine.rows}), different content")
     return found
+
+
+async def export_rows(connection: AsyncConnection, tenant: Tenant) -> AsyncIterator[str]:
+    """Every row of the tenant's tables as a JSON line ``{"table": ..., "row": {...}}``, read
+    with a server-side cursor so an export of any size streams in constant memory."""
+    for table in await tenant_tables(connection, tenant):
+        if table in _NOT_COPIED:
+            continue
+        name = json.dumps(table)
+        rows = await connection.stream(
+            text(
+                f"SELECT '{{\"table\": ' || :name || ', \"row\": ' || row_to_json(t)::text || '}}' "
+                f"FROM {qualified(tenant, table)} t"
+            ),
+            {"name": name},
+        )
+        async for (line,) in rows:
+            yield line

@@ -190,6 +190,11 @@ class LocalProvider(Provider):
         async with self.transaction(self.database_for(deployment)) as connection:
             return await transfer.digests(connection, deployment.tenant)
 
+    async def export_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[str]:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            async for line in transfer.export_rows(connection, deployment.tenant):
+                yield line
+
     def engine(self, database: str) -> AsyncEngine:
         """A small pool per data-plane database, as the server's administrator."""
         if database not in self._engines:
