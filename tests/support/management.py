@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
+from tests.support.servers import ServedApp
+from webhost.data.app import create_data_app
+from webhost.data.plane import DataPlane
 from webhost.data.tenancy.scope import tenant_name_for
+from webhost.db.urls import PostgresURL
 from webhost.security.api_keys import NewApiKey, generate_api_key
 
 MANAGEMENT_TOKEN = "plane-management-token-0123456789abcdef"
@@ -42,3 +48,15 @@ def provision_through_api(manage: httpx.Client, *, scope: str = "full") -> Manag
     )
     assert published.status_code == 204, published.text
     return tenant
+
+
+def serve_managed_plane(database: PostgresURL, **options: Any) -> ServedApp:
+    """A data plane with its management API on ``database``, served over TCP; stop() it."""
+
+    async def build() -> Any:
+        plane = DataPlane(
+            database, pool_size=2, management_token=SecretStr(MANAGEMENT_TOKEN), **options
+        )
+        return create_data_app(plane)
+
+    return ServedApp(build).start()
