@@ -79,7 +79,7 @@ def test_a_name_that_is_not_the_tenants_is_refused(manage: httpx.Client) -> None
     assert tenant_name_for(tenant_id) in error["message"]
 
 
-def test_a_key_moves_with_its_publisher_only_within_the_plane(manage: httpx.Client) -> None:
+def test_publishing_a_key_again_is_accepted(manage: httpx.Client) -> None:
     tenant = provision_through_api(manage)
     again = manage.put(
         f"{tenant.path}/keys/{tenant.key.prefix}",
