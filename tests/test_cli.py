@@ -131,8 +131,13 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     [
         (
             {},
-            "error: webhost dataplane needs WEBHOST_DATAPLANE_DATABASE_URL and "
-            "WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets them)",
+            "error: webhost dataplane needs WEBHOST_DATAPLANE_DATABASE_URL (the supervisor "
+            "sets it), or --embedded to keep its own database in WEBHOST_DATA_DIR",
+        ),
+        (
+            {"WEBHOST_DATAPLANE_DATABASE_URL": "postgresql://plane@localhost/wh_t"},
+            "error: webhost dataplane needs WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets "
+            "it), or WEBHOST_DATAPLANE_MANAGEMENT_TOKEN to serve every tenant it is given",
         ),
         (
             {
@@ -166,3 +171,20 @@ def test_dataplane_settings_errors_are_one_clear_line(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(message)
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_embedded_plane_without_a_management_token_refuses_to_start(tmp_path: Path) -> None:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOST_DATAPLANE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "webhost", "dataplane", "--embedded", "--port", str(free_port())],
+        env=inherited | {"WEBHOST_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: webhost dataplane --embedded needs WEBHOST_DATAPLANE_MANAGEMENT_TOKEN: the "
+        "control plane provisions an embedded plane through its management API"
+    ]
+    assert not (tmp_path / "postgres").exists(), "it refused before starting PostgreSQL"

@@ -192,54 +192,28 @@ def worker(data_dir: DataDirOption = None) -> None:
 def dataplane(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8100,
+    embedded: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the plane's own PostgreSQL in the data directory and serve every tenant "
+            "registered there (or only WEBHOST_DATAPLANE_TENANT_ID); needs "
+            "WEBHOST_DATAPLANE_MANAGEMENT_TOKEN."
+        ),
+    ] = False,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Serve one dedicated data plane (started by the local provider's supervisor).
-
-    Needs WEBHOST_DATAPLANE_DATABASE_URL and WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets them).
+    """Serve one data plane: a dedicated one (started by the local provider's supervisor, with
+    WEBHOST_DATAPLANE_DATABASE_URL and WEBHOST_DATAPLANE_TENANT_ID), or with --embedded one
+    that a remote machine runs on its own, managed over /_manage/v1.
     """
-    import uvicorn
+    from webhost.data import standalone
 
-    from webhost.data.app import create_data_app
-    from webhost.data.fleet.options import FleetOptions
-    from webhost.data.plane import DataPlane
-    from webhost.data.sync.options import SyncOptions
-    from webhost.data.yjs.room import RoomOptions
-    from webhost.db.urls import PostgresURL
-    from webhost.http.server import server_config
-    from webhost.runtime import bind
-
-    settings = _settings()
-    if settings.dataplane_database_url is None or settings.dataplane_tenant_id is None:
-        errors.print(
-            "[red]error:[/red] webhost dataplane needs WEBHOST_DATAPLANE_DATABASE_URL and "
-            "WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets them)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1)
+    settings = _settings(data_dir=data_dir)
     try:
-        database = PostgresURL.parse(
-            settings.dataplane_database_url.get_secret_value(),
-            setting="WEBHOST_DATAPLANE_DATABASE_URL",
-        )
+        standalone.serve(settings, host, port, embedded=embedded)
     except WebHostError as exc:
         errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    plane = DataPlane(
-        database,
-        only_tenant=settings.dataplane_tenant_id,
-        max_body_bytes=settings.max_body_bytes,
-        yjs=RoomOptions.from_settings(settings),
-        sync=SyncOptions.from_settings(settings),
-        fleet=FleetOptions.from_settings(settings),
-    )
-    try:
-        # bound like the runtime's sockets, so accepted connections get TCP_NODELAY
-        listening = bind(host, port)
-    except WebHostError as exc:
-        errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    uvicorn.Server(server_config(create_data_app(plane))).run(sockets=[listening])
 
 
 @app.command()
