@@ -28,8 +28,8 @@ __all__ = [
     "Membership",
     "Organization",
     "Plan",
-    "SharedHost",
     "ProvisioningStep",
+    "SharedHost",
     "Subscription",
     "WorkflowRun",
 ]

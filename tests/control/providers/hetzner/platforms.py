@@ -44,7 +44,8 @@ def start_hetzner_platform(
 
 
 def provider_of(platform: PlatformThread) -> HetznerProvider:
-    assert platform.runtime is not None and platform.runtime.platform is not None
+    assert platform.runtime is not None
+    assert platform.runtime.platform is not None
     provider = platform.runtime.platform.providers.get("hetzner")
     assert isinstance(provider, HetznerProvider)
     return provider

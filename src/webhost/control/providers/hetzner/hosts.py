@@ -56,7 +56,8 @@ def plane_url_of(settings: Settings, host_id: str) -> str:
 
 def plane_command() -> list[str]:
     """The container's command: one shared data plane with its own embedded PostgreSQL."""
-    return ["dataplane", "--embedded", "--host", "0.0.0.0", "--port", str(PLANE_PORT)]
+    # inside its container: Docker publishes the port, the host firewall decides who reaches it
+    return ["dataplane", "--embedded", "--host", "0.0.0.0", "--port", str(PLANE_PORT)]  # noqa: S104
 
 
 class HostResources:
