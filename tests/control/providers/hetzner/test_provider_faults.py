@@ -89,7 +89,7 @@ def test_a_run_cut_off_mid_step_resumes_without_a_second_server(
         task = asyncio.create_task(
             workflow.provision(running, uuid.UUID(deployment_id), run_id, final_attempt=False)
         )
-        while cloud_counts(hetzner)[0] == 0:
+        while cloud_counts(hetzner)[0] == 0:  # noqa: ASYNC110 - the fake runs in another thread
             await asyncio.sleep(0.01)
         task.cancel()  # as a killed worker stops: between two awaits, mid-step
         await asyncio.gather(task, return_exceptions=True)
