@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tests.control.providers.hetzner.platforms import (
     cloud_counts,
     hosts,
     placements,
+    provider_of,
     run_of,
     slug_of,
     start_hetzner_platform,
@@ -26,6 +28,9 @@ from tests.support.inspect import query
 from tests.support.platform import PlatformThread
 from tests.support.polling import wait_until
 from tests.support.shared_hosts import SharedHostPlanes
+from webhost.control.deployments import repository as deployments_repository
+from webhost.control.deployments import service as deployments
+from webhost.control.providers.base import StepRun
 from webhost.control.provisioning import workflow
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components
@@ -176,3 +181,57 @@ def run_of_any(platform: PlatformThread, deployment_id: str) -> uuid.UUID:
     )
     assert isinstance(run_id, uuid.UUID)
     return run_id
+
+
+def test_placements_at_once_neither_overfill_a_host_nor_make_two(
+    driven: PlatformThread,
+) -> None:
+    provider = provider_of(driven)
+    first = [uuid.UUID(sign_up(driven.control_url).deployment["id"]) for _ in range(3)]
+
+    async def claim_all(ids: list[uuid.UUID]) -> list[str]:
+        claimed = await asyncio.gather(*(provider.placements.claim(i) for i in ids))
+        return [host.id for host in claimed]
+
+    [host_id] = set(driven.call(lambda: claim_all(first)))
+    query(driven.control_database, "UPDATE shared_hosts SET capacity = 3")
+    later = [uuid.UUID(sign_up(driven.control_url).deployment["id"]) for _ in range(2)]
+
+    [new_host] = set(driven.call(lambda: claim_all(later)))
+
+    assert new_host != host_id
+    on = placements(driven)
+    assert sorted(on.values()).count(host_id) == 3
+    assert sorted(on.values()).count(new_host) == 2
+
+
+def test_a_host_left_empty_stays_until_the_reclaim_sweep_removes_it(
+    driven: PlatformThread, hetzner: FakeHetzner, cloudflare: FakeCloudflare
+) -> None:
+    provider = provider_of(driven)
+    ids = [sign_up(driven.control_url).deployment["id"] for _ in range(2)]
+    for deployment_id in ids:
+        provision(driven, deployment_id, final_attempt=False)
+    assert len(hosts(driven)) == 1
+
+    async def undo_all() -> list[str]:
+        assert driven.runtime is not None
+        assert driven.runtime.platform is not None
+        for deployment_id in reversed(ids):
+            async with driven.runtime.platform.sessions() as session:
+                deployment = await deployments_repository.get(session, uuid.UUID(deployment_id))
+                assert deployment is not None
+                spec = await deployments.spec_of(session, deployment)
+            for step in reversed(provider.provision_steps(spec)):
+                await step.undo(StepRun(spec))
+        # the host made for the first was still serving the second: it waits, empty
+        assert cloud_counts(hetzner) == (1, 1, 1)
+        assert await provider.reclaim_empty_hosts(timedelta(hours=1)) == []
+        return await provider.reclaim_empty_hosts(timedelta(0))
+
+    [removed] = driven.call(undo_all)
+
+    assert hosts(driven) == []
+    assert cloud_counts(hetzner) == (0, 0, 0)
+    assert cloudflare.records() == []
+    assert removed.startswith("shared-")

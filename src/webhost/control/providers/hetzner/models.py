@@ -43,7 +43,8 @@ class SharedHost(TimestampMixin, Base):
     address: Mapped[str | None] = mapped_column(String(45))
     # {"management_token": ...}, sealed with the secret box under "shared-host:<id>"
     sealed_credentials: Mapped[bytes] = mapped_column(LargeBinary)
-    # the deployment whose placement made the host: its failed provisioning removes it again
+    # the deployment whose placement made the host, until another is placed on it: undoing
+    # that deployment's placement removes the host at once
     created_for: Mapped[uuid.UUID | None] = mapped_column()
     # when its last tenant left (null while it has tenants); the reclaim sweep reads it
     empty_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

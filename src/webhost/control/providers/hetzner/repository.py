@@ -61,6 +61,8 @@ async def lock_host_creation(session: AsyncSession) -> None:
 async def place(session: AsyncSession, deployment_id: uuid.UUID, host: SharedHost) -> None:
     session.add(HostPlacement(deployment_id=deployment_id, host_id=host.id))
     host.empty_since = None
+    if host.created_for != deployment_id:
+        host.created_for = None  # it has served another tenant: no failed run may remove it
     await session.flush()
 
 
