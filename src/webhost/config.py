@@ -81,6 +81,84 @@ class Settings(BaseSettings):
         default="local",
         description="Provisioning provider: a registered name or 'module:Class'.",
     )
+    cloudflare_api_token: SecretStr | None = Field(
+        default=None,
+        description="Cloudflare API token that may edit the DNS records of the zone that holds "
+        "deployments' stable hostnames (cloud providers).",
+    )
+    cloudflare_zone_id: str | None = Field(
+        default=None, description="Id of that Cloudflare zone (32 hexadecimal characters)."
+    )
+    cloudflare_api_base: str = Field(
+        default="https://api.cloudflare.com/client/v4",
+        description="Cloudflare's API (tests point it at a fake).",
+    )
+    base_domain: str | None = Field(
+        default=None,
+        description="Domain in that zone under which deployments get {slug}.api.<domain> and "
+        "{slug}.sync.<domain> (cloud providers).",
+    )
+    hetzner_api_token: SecretStr | None = Field(
+        default=None,
+        description="Hetzner Cloud API token (read & write) of the project that holds the "
+        "hetzner provider's shared hosts.",
+    )
+    hetzner_api_endpoint: str = Field(
+        default="https://api.hetzner.cloud/v1",
+        description="Hetzner Cloud's API (tests point it at a fake).",
+    )
+    hetzner_location: str = Field(
+        default="nbg1", description="Hetzner location of new shared hosts (servers, volumes)."
+    )
+    hetzner_server_type: str = Field(
+        default="cax11", description="Hetzner server type of new shared hosts."
+    )
+    hetzner_image: str = Field(
+        default="debian-12",
+        description="Operating system image of new shared hosts (cloud-init installs Docker).",
+    )
+    hetzner_volume_gb: int = Field(
+        default=50,
+        ge=10,
+        le=10240,
+        description="Size of each shared host's data volume (the data plane's database), in GB.",
+    )
+    hetzner_dataplane_image: str = Field(
+        default="ghcr.io/webhost/webhost:latest",
+        description="Container image a shared host runs as its data plane (webhost dataplane "
+        "--embedded).",
+    )
+    hetzner_tenants_per_host: int = Field(
+        default=150,
+        ge=1,
+        description="Tenants one shared host takes before a new one is created (the Hobby "
+        "server's 150 customers of the product documents).",
+    )
+    hetzner_plane_url: str = Field(
+        default="https://host-{host_id}.{base_domain}",
+        description="Where the control plane reaches a shared host's data plane; {host_id} and "
+        "{base_domain} are filled in (the default is a proxied Cloudflare record made with the "
+        "host, so the management token travels over TLS).",
+    )
+    hetzner_operator_cidr: str | None = Field(
+        default=None,
+        description="Network (CIDR) allowed to reach shared hosts over SSH; unset: no SSH.",
+    )
+    hetzner_plane_boot_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long a new shared host's data plane may take to answer after its "
+        "server is created (cloud-init installs Docker and pulls the image).",
+    )
+    hetzner_empty_host_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="A shared host left without tenants this long is deleted by the reclaim "
+        "sweep (server, volume, firewall and its DNS record).",
+    )
+    hetzner_action_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often a running Hetzner action is checked on."
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest data-plane request body (larger: 413)."
     )

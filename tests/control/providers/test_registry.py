@@ -93,7 +93,7 @@ def test_built_in_providers_load_when_first_named(tmp_path: Path) -> None:
 def test_an_unknown_provider_is_refused_with_the_known_names(tmp_path: Path) -> None:
     providers = Providers(context_for(tmp_path), "local")
     with pytest.raises(
-        ConfigurationError, match=r"unknown provider 'nowhere': use one of \['local'\]"
+        ConfigurationError, match=r"unknown provider 'nowhere': use one of \['hetzner', 'local'\]"
     ):
         providers.get("nowhere")
     with pytest.raises(InvalidInput, match="unknown provider 'nowhere'"):

@@ -226,7 +226,8 @@ class FakeProject:
         return {
             "ipv4": {
                 "id": 100_000 + server_id,
-                "ip": str(ipaddress.ip_address("198.18.0.0") + server_id),
+                # public, as Hetzner's are: Cloudflare refuses to proxy private addresses
+                "ip": str(ipaddress.ip_address("49.12.0.0") + server_id),
                 "blocked": False,
                 "dns_ptr": f"static.{server_id}.clients.your-server.de",
             },

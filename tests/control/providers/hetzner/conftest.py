@@ -5,12 +5,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.fakes.cloudflare import FakeCloudflare, serve_fake_cloudflare
 from tests.support.fakes.hetzner import FakeHetzner, serve_fake_hetzner
+from tests.support.shared_hosts import SharedHostPlanes
 from webhost.control.providers.hetzner.cloud import HetznerCloud
 from webhost.control.providers.retries import RetryPolicy
+from webhost.db.urls import PostgresURL
 
 # a token that looks like Hetzner's (64 characters), so a leak into a message is easy to see
 TOKEN = secrets.token_hex(32)
+CLOUDFLARE_TOKEN = "cf-token-Hq2v8KmX3tLw9PdR"
+BASE_DOMAIN = "example.com"
 FAST_RETRIES = RetryPolicy(attempts=4, first_delay=0.01, max_delay=0.05, max_total_wait=30)
 
 
@@ -42,3 +47,16 @@ def cloud_for(fake: FakeHetzner, *, token: str = TOKEN, **options: object) -> He
 @pytest.fixture
 def cloud(hetzner: FakeHetzner) -> HetznerCloud:
     return cloud_for(hetzner)
+
+
+@pytest.fixture
+def cloudflare() -> Iterator[FakeCloudflare]:
+    with serve_fake_cloudflare(token=CLOUDFLARE_TOKEN, zone_name=BASE_DOMAIN) as served:
+        yield served
+
+
+@pytest.fixture
+def host_planes(hetzner: FakeHetzner, postgres_server: PostgresURL) -> Iterator[SharedHostPlanes]:
+    planes = SharedHostPlanes(hetzner, postgres_server).start()
+    yield planes
+    planes.stop()

@@ -145,13 +145,17 @@ class CloudflareDns:
         self, hostname: str, target: str, *, deployment_id: uuid.UUID
     ) -> DnsRecord:
         """Point ``hostname`` at ``target``: create its record, change it, or switch its type."""
+        return await self.ensure_owned_record(hostname, target, deployment_comment(deployment_id))
+
+    async def ensure_owned_record(self, hostname: str, target: str, owner: str) -> DnsRecord:
+        """``ensure_record`` for a record whose comment is ``owner`` (a host's own name)."""
         name = name_in_zone(hostname, self.base_domain)
         wanted = WantedRecord(
             name=name,
             target=record_target(target, name),
             ttl=self.ttl,
             proxied=self.proxied,
-            comment=deployment_comment(deployment_id),
+            comment=owner,
         )
         action = f"point {name} at {wanted.target.content}"
         return await with_retries(action, lambda: self._ensure_once(wanted), self.retry)
@@ -165,13 +169,16 @@ class CloudflareDns:
 
     async def delete_record(self, hostname: str, *, deployment_id: uuid.UUID) -> int:
         """Remove the deployment's records of ``hostname`` (others' stay); how many went now."""
+        return await self.delete_owned_record(hostname, deployment_comment(deployment_id))
+
+    async def delete_owned_record(self, hostname: str, owner: str) -> int:
+        """Remove the records of ``hostname`` whose comment is ``owner``; how many went now."""
         name = name_in_zone(hostname, self.base_domain)
-        comment = deployment_comment(deployment_id)
         removed: set[str] = set()
 
         async def delete_once() -> int:
             for record in await self._records_named(name):
-                if record.comment == comment and await self._delete(record.id):
+                if record.comment == owner and await self._delete(record.id):
                     removed.add(record.id)
             return len(removed)
 
