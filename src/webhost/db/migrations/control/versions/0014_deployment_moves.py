@@ -1,7 +1,7 @@
 """deployments move between shared and dedicated hosting
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 
 While a deployment moves to a plan of the other mode its status is ``migrating``; the move is a
 workflow run of its own (``workflow = 'migrate'``) whose ledger shows each phase. The old copy
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
