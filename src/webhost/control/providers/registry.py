@@ -19,7 +19,10 @@ from webhost.errors import ConfigurationError, InvalidInput
 
 log = structlog.get_logger(__name__)
 
-BUILT_IN = {"local": "webhost.control.providers.local.provider:LocalProvider"}
+BUILT_IN = {
+    "local": "webhost.control.providers.local.provider:LocalProvider",
+    "flyio": "webhost.control.providers.flyio.provider:FlyProvider",
+}
 
 
 def load_provider(name: str, context: ProviderContext) -> Provider:
