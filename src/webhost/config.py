@@ -118,6 +118,23 @@ class Settings(BaseSettings):
         description="Where the control plane reaches a Fly deployment's data plane; `{app}` "
         "is replaced by the app name.",
     )
+    cloudflare_api_token: SecretStr | None = Field(
+        default=None,
+        description="Cloudflare API token that may edit the DNS records of the zone that holds "
+        "deployments' stable hostnames (cloud providers).",
+    )
+    cloudflare_zone_id: str | None = Field(
+        default=None, description="Id of that Cloudflare zone (32 hexadecimal characters)."
+    )
+    cloudflare_api_base: str = Field(
+        default="https://api.cloudflare.com/client/v4",
+        description="Cloudflare's API (tests point it at a fake).",
+    )
+    base_domain: str | None = Field(
+        default=None,
+        description="Domain in that zone under which deployments get {slug}.api.<domain> and "
+        "{slug}.sync.<domain> (cloud providers).",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest data-plane request body (larger: 413)."
     )

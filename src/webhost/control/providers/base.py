@@ -51,6 +51,9 @@ class DeploymentSpec:
 class Endpoints:
     api_url: str
     sync_url: str
+    # set by providers whose URLs are stable names of their own (DNS): where the plane is now;
+    # unset, the URLs are the plane's and the local edge gives the deployment stable ones
+    plane_url: str | None = None
 
 
 SecretGetter = Callable[[str, Callable[[], str]], Awaitable[str]]

@@ -176,18 +176,22 @@ async def activate(
             stable = stable_endpoints(platform.settings, spec, endpoints)
             deployment.api_url = stable.api_url
             deployment.sync_url = stable.sync_url
-            deployment.plane_url = endpoints.api_url
+            deployment.plane_url = endpoints.plane_url or endpoints.api_url
             deployment.error = None
             deployment.activated_at = datetime.now(UTC)
             break
-    log.info("deployment active", deployment=str(spec.id), plane_url=endpoints.api_url)
+    log.info(
+        "deployment active",
+        deployment=str(spec.id),
+        plane_url=endpoints.plane_url or endpoints.api_url,
+    )
 
 
 def stable_endpoints(settings: Settings, spec: DeploymentSpec, plane: Endpoints) -> Endpoints:
     """The URLs its apps are given: on the edge (routed to whichever plane serves it), or the
-    plane's own when the edge is off."""
-    if not settings.edge:
-        return plane
+    plane's own when the edge is off; a provider's own stable names (DNS) as they are."""
+    if not settings.edge or plane.plane_url is not None:
+        return Endpoints(api_url=plane.api_url, sync_url=plane.sync_url)
     base = f"{settings.edge_url}{edge_path(spec.tenant_name)}"
     return Endpoints(api_url=base, sync_url="ws" + base.removeprefix("http"))
 
