@@ -9,6 +9,7 @@ import pytest
 
 from tests.control.providers.flyio.platforms import app_of, start_fly_platform
 from tests.support.factories import sign_up
+from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
 from tests.support.platform import PlatformThread, wait_for_deployment
 from webhost.db.urls import PostgresURL
@@ -16,16 +17,18 @@ from webhost.db.urls import PostgresURL
 
 @pytest.fixture
 def fly_platform(
-    postgres_server: PostgresURL, tmp_path: Path, fake_fly: FakeFly
+    postgres_server: PostgresURL, tmp_path: Path, fake_fly: FakeFly, fake_cloudflare: FakeCloudflare
 ) -> Iterator[PlatformThread]:
-    running = start_fly_platform(postgres_server, tmp_path / "data", fake_fly, "flyundo")
+    running = start_fly_platform(
+        postgres_server, tmp_path / "data", fake_fly, fake_cloudflare, "flyundo"
+    )
     yield running
     running.stop()
 
 
 @pytest.mark.slow
 def test_machines_refused_for_good_undo_every_step_in_reverse_and_leave_nothing(
-    fly_platform: PlatformThread, fake_fly: FakeFly
+    fly_platform: PlatformThread, fake_fly: FakeFly, fake_cloudflare: FakeCloudflare
 ) -> None:
     fake_fly.fail_next("POST", "/v1/apps/*/machines", 422, times=1000)
     customer = sign_up(fly_platform.control_url, plan="professional")
@@ -45,6 +48,7 @@ def test_machines_refused_for_good_undo_every_step_in_reverse_and_leave_nothing(
     assert steps["fly_ips"]["status"] == "undone"
 
     assert fake_fly.apps == {}
+    assert fake_cloudflare.records() == []
     # the deletes, in the order they were sent: addresses, both regions' volumes, secrets, app
     deletes = [
         (r.method, r.path.removeprefix(f"/v1/apps/{app}").split("/")[1:2])
@@ -60,3 +64,14 @@ def test_machines_refused_for_good_undo_every_step_in_reverse_and_leave_nothing(
     token = secrets_set[0].body["values"]["WEBHOST_DATAPLANE_MANAGEMENT_TOKEN"]
     assert len(token) == 48
     assert token not in deployment["error"]
+
+
+@pytest.mark.slow
+def test_a_shared_plan_is_refused_with_the_reason(fly_platform: PlatformThread) -> None:
+    customer = sign_up(fly_platform.control_url, plan="hobby")
+    with customer.client:
+        deployment = wait_for_deployment(
+            customer.client, customer.deployment["id"], status="failed", timeout=120
+        )
+    assert "the flyio provider hosts dedicated plans only" in deployment["error"]
+    assert "'hobby' is shared" in deployment["error"]

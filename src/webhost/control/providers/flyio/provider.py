@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from webhost.control.keys.models import KeyScope
 from webhost.control.plans.models import DeploymentMode
-from webhost.control.providers.base import DeploymentSpec, Endpoints, Provider, ProvisioningStep
+from webhost.control.providers.base import (
+    DeploymentSpec,
+    Endpoints,
+    Provider,
+    ProvisioningStep,
+    StepRun,
+)
+from webhost.control.providers.cloudflare.hostnames import StableHostnames
 from webhost.control.providers.flyio import plane_steps, steps
 from webhost.control.providers.flyio.layout import layout_of
 from webhost.control.providers.flyio.machines import FlyMachinesApi
@@ -39,11 +46,27 @@ class FlyProvider(Provider):
             raise ConfigurationError(
                 f"WEBHOST_FLY_PLANE_URL {settings.fly_plane_url!r} must hold {{app}}"
             )
+        missing = [
+            name
+            for name, value in (
+                ("WEBHOST_CLOUDFLARE_API_TOKEN", settings.cloudflare_api_token),
+                ("WEBHOST_CLOUDFLARE_ZONE_ID", settings.cloudflare_zone_id),
+                ("WEBHOST_BASE_DOMAIN", settings.base_domain),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                "the flyio provider gives deployments stable hostnames on Cloudflare: set "
+                + ", ".join(missing)
+            )
         self.fly = FlyMachinesApi(
             settings.fly_api_token.get_secret_value(),
             settings.fly_org,
             api_base=settings.fly_api_base,
         )
+        # proxied CNAMEs to <app>.fly.dev: the names stay when the app behind them changes
+        self.hostnames = StableHostnames(settings, self.fly_hostname)
 
     def check_mode(self, deployment: DeploymentSpec) -> None:
         if deployment.mode != DeploymentMode.DEDICATED:
@@ -53,8 +76,6 @@ class FlyProvider(Provider):
             )
 
     def provision_steps(self, deployment: DeploymentSpec) -> Sequence[ProvisioningStep]:
-        self.check_mode(deployment)
-        layout_of(self.context.settings, deployment)  # a plan Fly cannot host fails up front
         return [
             steps.FlyApp(self),
             steps.FlySecrets(self),
@@ -63,7 +84,11 @@ class FlyProvider(Provider):
             steps.FlyMachines(self),
             plane_steps.PlaneHealthy(self),
             plane_steps.PlaneTenant(self),
+            self.hostnames,
         ]
+
+    def fly_hostname(self, run: StepRun) -> str:
+        return f"{layout_of(self.context.settings, run.deployment).app}.fly.dev"
 
     def plane_url(self, deployment: DeploymentSpec) -> str:
         app = layout_of(self.context.settings, deployment).app
@@ -72,8 +97,7 @@ class FlyProvider(Provider):
     def endpoints(
         self, deployment: DeploymentSpec, outputs: dict[str, dict[str, Any]]
     ) -> Endpoints:
-        base = self.plane_url(deployment)
-        return Endpoints(api_url=base, sync_url="ws" + base.removeprefix("http"))
+        return self.hostnames.endpoints(deployment, self.plane_url(deployment))
 
     async def management_token(self, deployment: DeploymentSpec) -> str:
         """The plane's management token, as provisioning sealed it in the control database."""

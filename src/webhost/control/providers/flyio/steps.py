@@ -59,6 +59,8 @@ class FlyApp(FlyStep):
     name = "fly_app"
 
     async def apply(self, run: StepRun) -> dict[str, Any]:
+        # refused here, not in provision_steps, so the deployment fails with the reason
+        self.provider.check_mode(run.deployment)
         app = await self.provider.fly.ensure_app(self.layout(run).app)
         return {"app": app.name}
 
