@@ -232,6 +232,7 @@ def dataplane(
         yjs=RoomOptions.from_settings(settings),
         sync=SyncOptions.from_settings(settings),
         fleet=FleetOptions.from_settings(settings),
+        management_token=settings.dataplane_management_token,
     )
     try:
         # bound like the runtime's sockets, so accepted connections get TCP_NODELAY

@@ -219,6 +219,12 @@ class Settings(BaseSettings):
         description="The one tenant a dedicated data plane serves "
         "(set by the supervisor for `webhost dataplane`).",
     )
+    dataplane_management_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of a data plane's management API (/_manage/v1), through "
+        "which the control plane provisions tenants and keys on a remote plane; without it "
+        "the API is not served.",
+    )
     password_hash_concurrency: int = Field(
         default=2,
         ge=1,

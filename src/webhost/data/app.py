@@ -21,6 +21,7 @@ from webhost.data.fleet.vehicle_endpoints import router as fleet_vehicles_router
 from webhost.data.fleet.webhook_endpoints import router as fleet_webhooks_router
 from webhost.data.plane import DataPlane
 from webhost.data.sync.endpoints import router as sync_router
+from webhost.data.tenancy.management_endpoints import router as management_router
 from webhost.data.yjs.endpoints import router as yjs_router
 from webhost.http.body_limit import BodySizeLimit
 from webhost.http.errors import install_error_handlers
@@ -87,6 +88,8 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(fleet_live_router)
     app.include_router(fleet_webhooks_router)
     app.include_router(fleet_vehicles_router)
+    if plane.management_token is not None:
+        app.include_router(management_router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

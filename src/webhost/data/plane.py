@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from webhost.data.collections.catalogue_cache import CHANGE_CHANNEL
@@ -76,9 +77,12 @@ class DataPlane:
         sync: SyncOptions | None = None,
         fleet: FleetOptions | None = None,
         pool_size: int = 10,
+        management_token: SecretStr | None = None,
     ) -> None:
         self.database_url = database_url
         self.only_tenant = only_tenant
+        # set: the plane serves its management API (/_manage/v1) and owns its tenant directory
+        self.management_token = management_token
         self.max_body_bytes = max_body_bytes
         self.engine: AsyncEngine = create_engine(database_url, pool_size=pool_size)
         self.rooms = RoomRegistry(self.engine, database_url, yjs or RoomOptions())
@@ -101,6 +105,9 @@ class DataPlane:
         self._disconnects: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
+        if self.management_token is not None:
+            async with self.engine.begin() as connection:
+                await management.migrate_catalogue(connection)
         async with self.engine.connect() as connection:
             tenants = await repository.registered_tenants(connection, only=self.only_tenant)
         upgraded = await management.migrate_tenants(self.engine, tenants)

@@ -52,3 +52,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+# a plane answers in milliseconds when up; a restart (new image, moved volume) takes seconds
+PLANE_RETRIES = RetryPolicy(attempts=6, first_delay=0.5, max_delay=8.0, max_total_wait=45.0)

@@ -123,3 +123,56 @@ async def registered_tenants_with_limits(
         {"only": only},
     )
     return [(Tenant(id=row[0], name=row[1]), TenantLimits(*row[2:])) for row in rows]
+
+
+@dataclass(frozen=True)
+class TenantEntry:
+    """A tenant as the directory has it: its limits and whether its keys open its data."""
+
+    tenant: Tenant
+    limits: TenantLimits
+    state: ServingState
+    state_message: str | None
+
+
+async def find_tenant(connection: AsyncConnection, tenant_id: uuid.UUID) -> TenantEntry | None:
+    row = (
+        await connection.execute(
+            text(
+                "SELECT id, name, yjs_document_max_bytes, vehicle_limit, gps_points_per_second, "
+                f"retention_days, status, status_message FROM {CATALOGUE_SCHEMA}.tenants "
+                "WHERE id = :id"
+            ),
+            {"id": tenant_id},
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return TenantEntry(
+        tenant=Tenant(id=row[0], name=row[1]),
+        limits=TenantLimits(*row[2:6]),
+        state=ServingState(row[6]),
+        state_message=row[7],
+    )
+
+
+async def tenant_count(connection: AsyncConnection, *, only: uuid.UUID | None = None) -> int:
+    count = await connection.scalar(
+        text(
+            f"SELECT count(*) FROM {CATALOGUE_SCHEMA}.tenants "
+            "WHERE CAST(:only AS uuid) IS NULL OR id = :only"
+        ),
+        {"only": only},
+    )
+    return int(count or 0)
+
+
+async def live_key_prefixes(connection: AsyncConnection, tenant_id: uuid.UUID) -> list[str]:
+    rows = await connection.execute(
+        text(
+            f"SELECT prefix FROM {CATALOGUE_SCHEMA}.api_keys "
+            "WHERE tenant_id = :id AND revoked_at IS NULL ORDER BY prefix"
+        ),
+        {"id": tenant_id},
+    )
+    return [row[0] for row in rows]
