@@ -42,10 +42,6 @@ class FlyProvider(Provider):
         settings = context.settings
         if settings.fly_api_token is None:
             raise ConfigurationError("the flyio provider needs WEBHOST_FLY_API_TOKEN")
-        if "{app}" not in settings.fly_plane_url:
-            raise ConfigurationError(
-                f"WEBHOST_FLY_PLANE_URL {settings.fly_plane_url!r} must hold {{app}}"
-            )
         missing = [
             name
             for name, value in (
