@@ -75,3 +75,4 @@ def test_a_shared_plan_is_refused_with_the_reason(fly_platform: PlatformThread) 
         )
     assert "the flyio provider hosts dedicated plans only" in deployment["error"]
     assert "'hobby' is shared" in deployment["error"]
+    assert deployment["run"]["status"] == "compensated", deployment["error"]

@@ -48,8 +48,12 @@ class FlyLayout:
         return {self.machine_name(region) for region in self.regions}
 
 
+def app_name_of(settings: Settings, deployment: DeploymentSpec) -> str:
+    return check_app_name(f"{settings.fly_app_prefix}-{deployment.tenant_name.removeprefix('t_')}")
+
+
 def layout_of(settings: Settings, deployment: DeploymentSpec) -> FlyLayout:
-    app = check_app_name(f"{settings.fly_app_prefix}-{deployment.tenant_name.removeprefix('t_')}")
+    app = app_name_of(settings, deployment)
     regions = deployment.regions or ((deployment.region,) if deployment.region else ())
     if not 1 <= len(regions) <= MAX_REGIONS:
         raise ProvisioningError(

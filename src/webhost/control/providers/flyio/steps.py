@@ -14,6 +14,7 @@ from webhost.control.providers.flyio.layout import (
     MOUNT_PATH,
     VOLUME_NAME,
     FlyLayout,
+    app_name_of,
     layout_of,
 )
 from webhost.control.providers.flyio.machine_config import MachineConfig
@@ -52,6 +53,10 @@ class FlyStep(ProvisioningStep):
     def layout(self, run: StepRun) -> FlyLayout:
         return layout_of(self.provider.context.settings, run.deployment)
 
+    def app(self, run: StepRun) -> str:
+        """The app's name alone: undoing a plan Fly could not host must not need its regions."""
+        return app_name_of(self.provider.context.settings, run.deployment)
+
 
 class FlyApp(FlyStep):
     """One Fly app per deployment; deleting it (last) takes whatever is left in it along."""
@@ -61,11 +66,11 @@ class FlyApp(FlyStep):
     async def apply(self, run: StepRun) -> dict[str, Any]:
         # refused here, not in provision_steps, so the deployment fails with the reason
         self.provider.check_mode(run.deployment)
-        app = await self.provider.fly.ensure_app(self.layout(run).app)
+        app = await self.provider.fly.ensure_app(self.app(run))
         return {"app": app.name}
 
     async def undo(self, run: StepRun) -> None:
-        await self.provider.fly.delete_app(self.layout(run).app)
+        await self.provider.fly.delete_app(self.app(run))
 
 
 class FlySecrets(FlyStep):
@@ -75,11 +80,11 @@ class FlySecrets(FlyStep):
 
     async def apply(self, run: StepRun) -> dict[str, Any]:
         secrets = {MANAGEMENT_TOKEN: await management_token(run)}
-        version = await self.provider.fly.set_secrets(self.layout(run).app, secrets)
+        version = await self.provider.fly.set_secrets(self.app(run), secrets)
         return {"names": sorted(secrets), "version": version}
 
     async def undo(self, run: StepRun) -> None:
-        await self.provider.fly.unset_secrets(self.layout(run).app, [MANAGEMENT_TOKEN])
+        await self.provider.fly.unset_secrets(self.app(run), [MANAGEMENT_TOKEN])
 
 
 class FlyVolumes(FlyStep):
@@ -113,11 +118,11 @@ class FlyAddresses(FlyStep):
     name = "fly_ips"
 
     async def apply(self, run: StepRun) -> dict[str, Any]:
-        assigned = await self.provider.fly.ensure_ips(self.layout(run).app)
+        assigned = await self.provider.fly.ensure_ips(self.app(run))
         return {"ips": sorted(ip.ip for ip in assigned)}
 
     async def undo(self, run: StepRun) -> None:
-        await self.provider.fly.release_ips(self.layout(run).app)
+        await self.provider.fly.release_ips(self.app(run))
 
 
 class FlyMachines(FlyStep):
