@@ -81,6 +81,50 @@ class Settings(BaseSettings):
         default="local",
         description="Provisioning provider: a registered name or 'module:Class'.",
     )
+    fly_api_token: SecretStr | None = Field(
+        default=None,
+        description="Fly.io API token (`fly tokens create org`) of the organization that "
+        "holds dedicated deployments' apps; the flyio provider needs it.",
+    )
+    fly_api_base: str = Field(
+        default="https://api.machines.dev",
+        description="The Fly.io Machines API (tests point it at a fake).",
+    )
+    fly_org: str = Field(
+        default="personal", description="Slug of the Fly.io organization apps are created in."
+    )
+    fly_app_prefix: str = Field(
+        default="wh",
+        pattern=r"^[a-z][a-z0-9-]{0,20}$",
+        description="Start of every Fly app name (`<prefix>-<tenant's 16 hex digits>`); Fly "
+        "app names are global, so two installations need different prefixes.",
+    )
+    fly_image: str = Field(
+        default="registry.fly.io/webhost-dataplane:latest",
+        description="Container image of the data plane that Fly machines run.",
+    )
+    fly_machine_size: str = Field(
+        default="shared-cpu-1x",
+        pattern=r"^(shared|performance)-cpu-(1|2|4|8|16)x$",
+        description="Fly machine size for plans whose catalog entry names no cpu_kind/cpus.",
+    )
+    fly_machine_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        multiple_of=256,
+        description="Memory of a Fly machine for plans whose catalog entry names no memory_mb.",
+    )
+    fly_volume_gb: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="Size of each Fly volume for plans whose catalog entry names no storage_gb.",
+    )
+    fly_plane_url: str = Field(
+        default="https://{app}.fly.dev",
+        description="Where the control plane reaches a Fly deployment's data plane; `{app}` "
+        "is replaced by the app name.",
+    )
     cloudflare_api_token: SecretStr | None = Field(
         default=None,
         description="Cloudflare API token that may edit the DNS records of the zone that holds "

@@ -14,6 +14,7 @@ from typing import Any
 
 from webhost.control.keys.models import KeyScope
 from webhost.control.providers.base import DeploymentSpec, ProvisioningStep, StepRun
+from webhost.control.providers.flyio.provider import FlyProvider
 from webhost.control.providers.local.provider import LocalProvider
 from webhost.errors import ProvisioningError
 
@@ -87,3 +88,15 @@ class UnreachablePlanesLocalProvider(LocalProvider):
     async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:
         self._check_reachable()
         await super().revoke_key(deployment, prefix)
+
+
+class PausingFlyProvider(FlyProvider):
+    """The flyio provider, pausing inside WEBHOST_TEST_PAUSE_STEP like PausingLocalProvider."""
+
+    def provision_steps(self, deployment: DeploymentSpec) -> Sequence[ProvisioningStep]:
+        pause_at = os.environ["WEBHOST_TEST_PAUSE_STEP"]
+        marker = Path(os.environ["WEBHOST_TEST_PAUSE_FILE"])
+        return [
+            PausedStep(step, marker) if step.name == pause_at else step
+            for step in super().provision_steps(deployment)
+        ]

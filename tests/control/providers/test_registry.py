@@ -93,7 +93,8 @@ def test_built_in_providers_load_when_first_named(tmp_path: Path) -> None:
 def test_an_unknown_provider_is_refused_with_the_known_names(tmp_path: Path) -> None:
     providers = Providers(context_for(tmp_path), "local")
     with pytest.raises(
-        ConfigurationError, match=r"unknown provider 'nowhere': use one of \['hetzner', 'local'\]"
+        ConfigurationError,
+        match=r"unknown provider 'nowhere': use one of \['flyio', 'hetzner', 'local'\]",
     ):
         providers.get("nowhere")
     with pytest.raises(InvalidInput, match="unknown provider 'nowhere'"):
@@ -112,3 +113,9 @@ def test_a_provider_whose_duties_fail_ends_the_providers_run(tmp_path: Path) -> 
 
     with pytest.raises(RuntimeError, match="the provider's duties broke"):
         asyncio.run(run_for_a_moment())
+
+
+def test_the_flyio_provider_is_refused_without_its_token(tmp_path: Path) -> None:
+    providers = Providers(context_for(tmp_path), "local")
+    with pytest.raises(InvalidInput, match="the flyio provider needs WEBHOST_FLY_API_TOKEN"):
+        providers.check("flyio")

@@ -202,6 +202,7 @@ async def spec_of(
             gps_points_per_second=plan.gps_points_per_second,
             retention_days=plan.retention_days,
         ),
+        resources=dict(plan.resources or {}),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,6 +41,8 @@ class DeploymentSpec:
     # every region the plan runs in, the primary (``region``) first
     regions: tuple[str, ...] = ()
     limits: TenantLimits = field(default_factory=TenantLimits)
+    # the plan's catalog ``resources`` (sizes a cloud provider may read; never secrets)
+    resources: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tenant(self) -> Tenant:

@@ -22,6 +22,7 @@ log = structlog.get_logger(__name__)
 BUILT_IN = {
     "local": "webhost.control.providers.local.provider:LocalProvider",
     "hetzner": "webhost.control.providers.hetzner.provider:HetznerProvider",
+    "flyio": "webhost.control.providers.flyio.provider:FlyProvider",
 }
 
 

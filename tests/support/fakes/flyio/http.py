@@ -115,6 +115,9 @@ def fake_fly_app(fly: FakeFly) -> Starlette:
         route(f"{app_path}/secrets", "POST", answer(FakeFly.update_secrets, reads_body=True)),
         route(f"{app_path}/ip_assignments", "GET", answer(FakeFly.list_ips)),
         route(f"{app_path}/ip_assignments", "POST", answer(FakeFly.assign_ip, reads_body=True)),
+        route(
+            f"{app_path}/ip_assignments/{{ip}}", "DELETE", answer(FakeFly.release_ip, status=204)
+        ),
         route(f"{app_path}/volumes", "GET", answer(compute.list_volumes)),
         route(f"{app_path}/volumes", "POST", answer(compute.create_volume, reads_body=True)),
         route(volume_path, "DELETE", answer(compute.delete_volume)),

@@ -178,3 +178,10 @@ class FakeFly:
         }
         app.ips.append(ip)
         return ip
+
+    def release_ip(self, name: str, address: str) -> None:
+        app = self.app(name)
+        kept = [ip for ip in app.ips if ip["ip"] != address]
+        if len(kept) == len(app.ips):
+            raise FlyError(404, f"IP address {address} not found")
+        app.ips = kept

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from webhost.control.providers.flyio.names import check_variable_name
 from webhost.control.providers.flyio.schemas import (
@@ -89,6 +89,19 @@ async def set_secrets(http: FlyTransport, app: str, secrets: Mapping[str, str]) 
     return read_json(response, FlySecretsUpdate, action=action).version or 0
 
 
+async def unset_secrets(http: FlyTransport, app: str, names: Collection[str]) -> None:
+    for name in names:
+        check_variable_name(name, what="secret")
+    # a null value removes a secret; one that is not set is no error
+    await http.send(
+        "POST",
+        f"/v1/apps/{segment(app)}/secrets",
+        json={"values": dict.fromkeys(names)},
+        action=f"unset secrets {', '.join(sorted(names))} of app {app}",
+        accept=(404,),
+    )
+
+
 async def ensure_ips(http: FlyTransport, app: str) -> list[FlyIpAssignment]:
     await _ensure_ip(http, app, "shared_v4", lambda ip: ip.is_shared_ipv4)
     await _ensure_ip(http, app, "v6", lambda ip: ip.is_public_ipv6)
@@ -116,3 +129,20 @@ async def ip_assignments(http: FlyTransport, app: str) -> list[FlyIpAssignment]:
     action = f"list the addresses of app {app}"
     response = await http.send("GET", f"/v1/apps/{segment(app)}/ip_assignments", action=action)
     return read_json(response, FlyIpAssignments, action=action).ips or []
+
+
+async def release_ips(http: FlyTransport, app: str) -> None:
+    """Release every public address of the app; an app or address already gone is fine."""
+    try:
+        assigned = await ip_assignments(http, app)
+    except FlyRefusal as refusal:
+        if refusal.response_status == 404:
+            return
+        raise
+    for ip in assigned:
+        await http.send(
+            "DELETE",
+            f"/v1/apps/{segment(app)}/ip_assignments/{segment(ip.ip)}",
+            action=f"release address {ip.ip} of app {app}",
+            accept=(404,),
+        )

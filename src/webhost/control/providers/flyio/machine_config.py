@@ -32,6 +32,8 @@ class MachineConfig:
     cpu_kind: str = "shared"
     cpus: int = 1
     memory_mb: int = 1024
+    # False: no services, so Fly's proxy never routes a request to the machine
+    public: bool = True
 
     def __post_init__(self) -> None:
         if not self.image or any(character.isspace() for character in self.image):
@@ -58,36 +60,44 @@ class MachineConfig:
 
     def to_fly(self) -> dict[str, Any]:
         return {
+            **self._fly_runtime(),
+            "services": self._fly_services() if self.public else [],
+        }
+
+    def _fly_runtime(self) -> dict[str, Any]:
+        return {
             "image": self.image,
             "env": dict(self.env),
             "metadata": dict(self.metadata),
             "guest": {"cpu_kind": self.cpu_kind, "cpus": self.cpus, "memory_mb": self.memory_mb},
             "mounts": [{"volume": self.volume_id, "path": self.mount_path}],
             "restart": {"policy": "always"},
-            "services": [
-                {
-                    "protocol": "tcp",
-                    "internal_port": self.internal_port,
-                    # the API answers autostop with the boolean form, so it is sent as one
-                    "autostop": False,
-                    "autostart": True,
-                    "ports": [
-                        {"port": 443, "handlers": ["tls", "http"]},
-                        {"port": 80, "handlers": ["http"], "force_https": True},
-                    ],
-                    "checks": [
-                        {
-                            "type": "http",
-                            "method": "GET",
-                            "path": self.health_path,
-                            "interval": "15s",
-                            "timeout": "5s",
-                            "grace_period": "30s",
-                        }
-                    ],
-                }
-            ],
         }
+
+    def _fly_services(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "protocol": "tcp",
+                "internal_port": self.internal_port,
+                # the API answers autostop with the boolean form, so it is sent as one
+                "autostop": False,
+                "autostart": True,
+                "ports": [
+                    {"port": 443, "handlers": ["tls", "http"]},
+                    {"port": 80, "handlers": ["http"], "force_https": True},
+                ],
+                "checks": [
+                    {
+                        "type": "http",
+                        "method": "GET",
+                        "path": self.health_path,
+                        "interval": "15s",
+                        "timeout": "5s",
+                        "grace_period": "30s",
+                    }
+                ],
+            }
+        ]
 
 
 def config_drifted(desired: Any, current: Any, key: str | None = None) -> bool:

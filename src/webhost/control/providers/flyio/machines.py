@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -88,6 +88,21 @@ class FlyMachinesApi:
         """Set the app's secrets (machines created or updated afterwards get them); returns the
         secrets version to pass as ``min_secrets_version``. Values are never logged."""
         return await apps.set_secrets(self._http, check_app_name(app), secrets)
+
+    async def unset_secrets(self, app: str, names: Collection[str]) -> None:
+        """Remove the app's secrets ``names``; an app or secret already gone is fine."""
+        if names:
+            await apps.unset_secrets(self._http, check_app_name(app), list(names))
+
+    async def release_ips(self, app: str) -> None:
+        """Release the app's public addresses; an app already gone has none."""
+        await apps.release_ips(self._http, check_app_name(app))
+
+    async def find_volume(self, app: str, name: str, region: str) -> FlyVolume | None:
+        """The live volume ``name`` in ``region`` (the oldest, should there be several)."""
+        return await volumes.find_volume(
+            self._http, check_app_name(app), check_volume_name(name), check_region(region)
+        )
 
     async def ensure_ips(self, app: str) -> list[FlyIpAssignment]:
         """A shared IPv4 and a dedicated IPv6 address, so ``<app>.fly.dev`` answers on both."""

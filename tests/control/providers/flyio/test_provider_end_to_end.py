@@ -1,0 +1,128 @@
+"""A dedicated deployment provisioned on the fake Fly.io and Cloudflare, served by a real plane."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.control.providers.cloudflare.dns_client import ZONE
+from tests.control.providers.flyio.fly_runtime import FlyRuntime
+from tests.control.providers.flyio.platforms import app_of, start_fly_platform
+from tests.support.clients import api_client
+from tests.support.factories import create_key, sign_up
+from tests.support.fakes.cloudflare import FakeCloudflare
+from tests.support.fakes.flyio import FakeFly
+from tests.support.platform import PlatformThread, wait_for_deployment
+from tests.support.servers import free_port
+from webhost.db.urls import PostgresURL
+
+
+@pytest.fixture
+def runtime(fake_fly: FakeFly, postgres_server: PostgresURL) -> Iterator[FlyRuntime]:
+    running = FlyRuntime(fake_fly, postgres_server, free_port()).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fly_platform(
+    postgres_server: PostgresURL,
+    tmp_path: Path,
+    fake_fly: FakeFly,
+    fake_cloudflare: FakeCloudflare,
+    runtime: FlyRuntime,
+) -> Iterator[PlatformThread]:
+    running = start_fly_platform(
+        postgres_server,
+        tmp_path / "data",
+        fake_fly,
+        fake_cloudflare,
+        "flye2e",
+        fly_plane_url=runtime.plane_url,
+    )
+    yield running
+    running.stop()
+
+
+def machines_of(fake: FakeFly, app: str) -> dict[str, dict[str, Any]]:
+    with fake.lock:
+        return {
+            m.name: {"region": m.region, "config": m.config} for m in fake.apps[app].live_machines()
+        }
+
+
+@pytest.mark.slow
+def test_a_professional_deployment_is_an_app_in_two_regions_behind_stable_hostnames(
+    fly_platform: PlatformThread,
+    fake_fly: FakeFly,
+    fake_cloudflare: FakeCloudflare,
+    runtime: FlyRuntime,
+) -> None:
+    # Fly.io answers slowly for a moment: retried, within the steps
+    fake_fly.fail_next("POST", "/v1/apps", 429, retry_after="0")
+    fake_fly.fail_next("POST", "/v1/apps/*/volumes", 503, times=2)
+    customer = sign_up(fly_platform.control_url, plan="professional")
+    with customer.client:
+        deployment = wait_for_deployment(customer.client, customer.deployment["id"], timeout=120)
+        app = app_of(deployment["id"])
+        slug = deployment["id"].replace("-", "")[:16]
+        assert deployment["api_url"] == f"https://{slug}.api.{ZONE}"
+        assert deployment["sync_url"] == f"wss://{slug}.sync.{ZONE}"
+        assert [step["name"] for step in deployment["steps"]] == [
+            "fly_app",
+            "fly_secrets",
+            "fly_volumes",
+            "fly_ips",
+            "fly_machines",
+            "plane_healthy",
+            "plane_tenant",
+            "stable_hostnames",
+        ]
+        assert all(step["attempts"] == 1 for step in deployment["steps"])
+        assert [r.status for r in fake_fly.requests_to("POST", "/v1/apps")] == [429, 201]
+        volume_posts = [r.status for r in fake_fly.requests_to("POST", f"/v1/apps/{app}/volumes")]
+        assert volume_posts == [503, 503, 200, 200]
+
+        fly_app = fake_fly.apps[app]
+        assert fly_app.org_slug == "webhost-ops"
+        assert set(fly_app.secrets) == {"WEBHOST_DATAPLANE_MANAGEMENT_TOKEN"}
+        volumes = {(v.name, v.region, v.size_gb) for v in fly_app.volumes.values()}
+        assert volumes == {("webhost_data", "iad", 50), ("webhost_data", "fra", 50)}
+        assert sorted(ip["ip"].count(":") > 0 for ip in fly_app.ips) == [False, True]
+        machines = machines_of(fake_fly, app)
+        assert set(machines) == {"plane-primary-iad", "plane-standby-fra"}
+        primary = machines["plane-primary-iad"]["config"]
+        standby = machines["plane-standby-fra"]["config"]
+        assert primary["env"]["WEBHOST_DATAPLANE_TENANT_ID"] == deployment["id"]
+        assert primary["guest"] == {"cpu_kind": "performance", "cpus": 1, "memory_mb": 1024}
+        assert primary["services"][0]["checks"][0]["path"] == "/health"
+        assert standby["services"] == [], "a standby holds no data: never routed to"
+        for config in (primary, standby):
+            assert "WEBHOST_DATAPLANE_MANAGEMENT_TOKEN" not in config["env"]
+        assert runtime.launched == {app: fly_app_primary_id(fake_fly, app)}
+
+        records = {
+            (r["name"], r["type"], r["content"], r["proxied"]) for r in fake_cloudflare.records()
+        }
+        assert records == {
+            (f"{slug}.api.{ZONE}", "CNAME", f"{app}.fly.dev", True),
+            (f"{slug}.sync.{ZONE}", "CNAME", f"{app}.fly.dev", True),
+        }
+
+        # keys reach the plane through the provider: a published key works, a revoked one not
+        key = create_key(customer)
+        with api_client(runtime.plane_url, key["key"]) as backend:
+            assert backend.get("/v1/collections").status_code == 200
+            revoked = customer.client.delete(f"/api/keys/{key['id']}")
+            assert revoked.status_code == 200, revoked.text
+            refused = backend.get("/v1/collections")
+            assert refused.status_code == 401, refused.text
+
+
+def fly_app_primary_id(fake: FakeFly, app: str) -> str:
+    with fake.lock:
+        (primary,) = [m.id for m in fake.apps[app].live_machines() if m.name.startswith("plane-p")]
+    return primary
