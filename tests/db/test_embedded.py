@@ -4,6 +4,7 @@ kill -9 left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -15,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
@@ -24,6 +26,7 @@ from tests.support.inspect import processes_using, query
 from tests.support.platform import UpProcess
 from tests.support.polling import wait_until
 from tests.support.servers import free_port
+from webhost.db.embedded import MAX_CONNECTIONS, EmbeddedPostgres
 from webhost.db.urls import PostgresURL
 
 
@@ -160,3 +163,28 @@ def test_commands_share_the_server_and_the_last_one_stops_it(data_dir: Path) -> 
             worker.kill()
     assert "stopped cleanly" in worker_log.read_text()
     assert processes_using(pgdata) == []
+
+
+def test_a_new_server_takes_more_connections_than_postgresqls_default(data_dir: Path) -> None:
+    """Each dedicated plane of the local provider holds its own pool on this server."""
+    embedded = EmbeddedPostgres(data_dir)
+    url = embedded.start()
+
+    async def connect_many(count: int) -> list[int]:
+        connections = [await asyncpg.connect(url.for_libpq()) for _ in range(count)]
+        try:
+            return [await connection.fetchval("SELECT 1") for connection in connections]
+        finally:
+            for connection in connections:
+                await connection.close()
+
+    try:
+        assert asyncio.run(connect_many(150)) == [1] * 150
+        assert query(url, "SHOW max_connections") == [(str(MAX_CONNECTIONS),)]
+    finally:
+        embedded.stop()
+    again = EmbeddedPostgres(data_dir)  # the setting stays: no second restart
+    try:
+        assert query(again.start(), "SHOW max_connections") == [(str(MAX_CONNECTIONS),)]
+    finally:
+        again.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,16 @@ def processes_using(path: Path) -> list[psutil.Process]:
         if process.info["status"] != psutil.STATUS_ZOMBIE and str(path) in command:
             found.append(process)
     return found
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM, and SIGKILL when it does not stop in time: a test's clean-up never leaves it
+    running (nor hides the test's own failure behind a timeout)."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import structlog
@@ -38,6 +39,9 @@ USERS_FILE = "postgres.users.json"
 LOCK_FILE = "postgres.lock"
 SETTLE_SECONDS = 30.0  # a postmaster found starting or stopping gets this long to finish
 # the signals of `pg_ctl stop -m fast`, then `-m immediate`, then a kill, each with its wait
+# every dedicated plane of the local provider keeps its own pool on this server: PostgreSQL's
+# default of 100 connections ran out at about ten dedicated deployments
+MAX_CONNECTIONS = 500
 STOP_SEQUENCE = ((signal.SIGINT, 30.0), (signal.SIGQUIT, 10.0), (signal.SIGKILL, 10.0))
 
 
@@ -80,7 +84,7 @@ class EmbeddedPostgres:
                 # nobody alive uses it: a postmaster found now was left by a killed run
                 self._settle_orphan()
             self._remove_stale_pid_file()
-            url = self._start_postmaster()
+            url = self._start_postmaster(restart_allowed=not users)
             me = _User(os.getpid(), psutil.Process().create_time(), id(self))
             self._write_users([*users, me])
         self._user, self._url = me, url
@@ -166,7 +170,7 @@ class EmbeddedPostgres:
         if pid is not None and pid not in {process.pid for process in self._postmasters()}:
             (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
 
-    def _start_postmaster(self) -> PostgresURL:
+    def _start_postmaster(self, *, restart_allowed: bool) -> PostgresURL:
         with warnings.catch_warnings():
             # pgserver keeps its lock in the user runtime dir; platformdirs warns when it is unset
             warnings.simplefilter("ignore")
@@ -184,7 +188,35 @@ class EmbeddedPostgres:
         atexit.unregister(server._cleanup)
         PostgresServer._instances.pop(self.pgdata, None)
         (self.pgdata / ".handle_pids.json").unlink(missing_ok=True)
+        if restart_allowed:
+            self._ensure_connection_room(server)
         return PostgresURL.parse(server.get_uri())
+
+    def _ensure_connection_room(self, server: Any) -> None:
+        """Raise max_connections to MAX_CONNECTIONS (once: ALTER SYSTEM keeps it), restarting
+        the postmaster, which only its first user may do."""
+        from pgserver._commands import POSTGRES_BIN_PATH, pg_ctl  # type: ignore[attr-defined]
+
+        def psql(statement: str) -> str:
+            return subprocess.run(  # noqa: S603 - our own statements, the bundled psql
+                [str(POSTGRES_BIN_PATH / "psql"), "-XtAc", statement, server.get_uri()],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout.strip()
+
+        try:
+            if int(psql("SHOW max_connections")) >= MAX_CONNECTIONS:
+                return
+            psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+            # pg_ctl restart starts it with the options of the start just made (postmaster.opts)
+            pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.pgdata, user=server.system_user)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            raise ConfigurationError(
+                f"the embedded PostgreSQL in {self.pgdata} could not be given room for "
+                f"{MAX_CONNECTIONS} connections (see {self.pgdata / 'log'})"
+            ) from exc
 
     def _stop_postmasters(self) -> None:
         for postmaster in self._postmasters():

@@ -18,6 +18,7 @@ from tests.support.inspect import (
     query,
     roles_named,
     schemas_named,
+    stop_process,
 )
 from tests.support.platform import PlatformThread, start_platform, wait_for_deployment
 from tests.support.polling import wait_until
@@ -131,9 +132,8 @@ def test_a_worker_killed_mid_step_is_recovered_without_duplicates(
         assert sorted(jobs) == [("succeeded",)]
     finally:
         for process in (paused_worker, worker):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(30)
+            if process is not None:
+                stop_process(process)
         platform.stop()
 
 

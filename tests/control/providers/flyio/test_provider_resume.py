@@ -15,6 +15,7 @@ from tests.control.providers.flyio.platforms import app_of, start_fly_platform
 from tests.support.factories import sign_up
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
+from tests.support.inspect import stop_process
 from tests.support.platform import wait_for_deployment
 from tests.support.polling import wait_until
 from tests.support.servers import free_port
@@ -26,7 +27,7 @@ from webhost.runtime import Components
 def test_a_worker_killed_mid_step_resumes_without_a_second_app_volume_or_machine(
     postgres_server: PostgresURL, tmp_path: Path, fake_fly: FakeFly, fake_cloudflare: FakeCloudflare
 ) -> None:
-    runtime = FlyRuntime(fake_fly, postgres_server, free_port()).start()
+    runtime = FlyRuntime(fake_fly, free_port()).start()
     platform = start_fly_platform(
         postgres_server,
         tmp_path / "data",
@@ -92,8 +93,7 @@ def test_a_worker_killed_mid_step_resumes_without_a_second_app_volume_or_machine
         assert len(fake_cloudflare.records()) == 2
     finally:
         for process in (paused, worker):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(30)
+            if process is not None:
+                stop_process(process)
         platform.stop()
         runtime.stop()
