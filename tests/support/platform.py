@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from tests.support.database import create_fresh_database
 from tests.support.polling import wait_until
 from tests.support.servers import fixed_port_range, free_port
 from webhost.config import Settings
+from webhost.control.deployments import repository as deployments_repository
+from webhost.control.provisioning import deprovision
 from webhost.db.urls import PostgresURL
 from webhost.runtime import Components, Runtime
 
@@ -228,3 +231,18 @@ def wait_for_deployment(
         current, timeout=timeout, interval=0.2, message=f"deployment {status}"
     )
     return result
+
+
+def queue_deletion(platform: PlatformThread, deployment_id: str) -> None:
+    """Delete a deployment as the billing sweep does once a cancelled subscription's
+    retention window ends: a deprovisioning run, queued."""
+
+    async def queue() -> None:
+        assert platform.runtime is not None
+        assert platform.runtime.platform is not None
+        async with platform.runtime.platform.sessions.begin() as session:
+            deployment = await deployments_repository.lock(session, uuid.UUID(deployment_id))
+            assert deployment is not None
+            await deprovision.queue_deprovisioning(session, deployment)
+
+    platform.call(queue)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 import uuid
@@ -100,6 +101,39 @@ def test_a_tenant_provisioned_through_the_client_serves_its_keys(plane: ServedAp
         run(plane.url, lambda remote: remote.holdings(tenant.id))
     assert missing.value.response_status == 404
     assert "is not on this plane" in missing.value.message
+
+
+def test_an_export_streams_the_tenants_rows_and_a_refusal_comes_before_any(
+    plane: ServedApp,
+) -> None:
+    tenant, key = new_tenant(), generate_api_key()
+
+    async def provision(remote: RemotePlane) -> None:
+        await remote.ensure_tenant(tenant, TenantLimits())
+        await remote.publish_key(tenant.id, key.prefix, key.secret_digest, KeyScope.FULL)
+
+    run(plane.url, provision)
+    with api_client(plane.url, key.full_key) as client:
+        assert client.put("/v1/collections/notes", json={"schema": "id"}).status_code == 201
+        for number in range(300):
+            assert client.post("/v1/collections/notes/records", json={"id": f"n{number}"})
+
+    async def export(remote: RemotePlane) -> list[str]:
+        return [line async for line in remote.export_lines(tenant.id)]
+
+    lines = [json.loads(line) for line in run(plane.url, export)]
+    notes = {line["row"]["pk"] for line in lines if line["table"] == "c_notes"}
+    assert notes == {f"n{number}" for number in range(300)}
+
+    async def export_missing(remote: RemotePlane) -> list[str]:
+        return [line async for line in remote.export_lines(uuid.uuid4())]
+
+    with pytest.raises(PlaneRefusal) as missing:
+        run(plane.url, export_missing)
+    assert missing.value.response_status == 404
+    assert "is not on this plane" in missing.value.message
+    with pytest.raises(ProvisioningError, match="could not export the tenant's data"):
+        run(f"http://127.0.0.1:{free_port()}", export)
 
 
 def test_a_wrong_token_is_a_refusal_that_never_shows_a_token(plane: ServedApp) -> None:

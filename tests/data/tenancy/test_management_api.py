@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -155,6 +156,28 @@ def test_operations_on_a_tenant_the_plane_does_not_hold_are_404(manage: httpx.Cl
         manage.put(f"{missing}/keys/{key.prefix}", json={"secret_digest": key.secret_digest}),
         manage.put(f"{missing}/serving-state", json={"state": "active"}),
         manage.get(f"{missing}/holdings"),
+        manage.get(f"{missing}/export"),
     ):
         assert response.status_code == 404, response.text
         assert "is not on this plane" in response.json()["error"]["message"]
+
+
+def test_an_export_streams_every_row_of_the_tenant_and_no_other_tenants(
+    managed_plane: StartedPlane, manage: httpx.Client
+) -> None:
+    tenant, other = provision_through_api(manage), provision_through_api(manage)
+    for owner, names in ((tenant, ["n1", "n\u00e9 2"]), (other, ["theirs"])):
+        with api_client(managed_plane.served.url, owner.key.full_key) as client:
+            assert client.put("/v1/collections/notes", json={"schema": "id"}).status_code == 201
+            for name in names:
+                created = client.post("/v1/collections/notes/records", json={"id": name})
+                assert created.status_code == 201, created.text
+    exported = manage.get(f"{tenant.path}/export")
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"] == "application/x-ndjson"
+    lines = [json.loads(line) for line in exported.text.splitlines()]
+    notes = sorted(line["row"]["pk"] for line in lines if line["table"] == "c_notes")
+    assert notes == ["n1", "n\u00e9 2"]
+    assert {line["table"] for line in lines} >= {"c_notes", "_changes"}
+    unauthorised = httpx.get(f"{managed_plane.served.url}{tenant.path}/export", timeout=10)
+    assert unauthorised.status_code == 401

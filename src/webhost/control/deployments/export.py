@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webhost.control.deployments import repository, service
 from webhost.control.deployments.models import Deployment, DeploymentStatus
 from webhost.control.providers.registry import Providers
-from webhost.errors import Conflict
+from webhost.errors import Conflict, ProvisioningError, ServiceBusy
 
 FORMAT = "webhost-export/1"
+RETRY_SECONDS = 30
 # the data exists and holds still enough to read: serving, suspended, or frozen while moving
 EXPORTABLE = frozenset(
     {DeploymentStatus.ACTIVE, DeploymentStatus.SUSPENDED, DeploymentStatus.MIGRATING}
@@ -35,11 +36,21 @@ async def export_lines(
         "plan": await repository.plan_slug(session, deployment.plan_id),
         "exported_at": datetime.now(UTC).isoformat(),
     }
-    provider = providers.get(spec.provider)
+    rows = aiter(providers.get(spec.provider).export_tenant(spec))
+    try:
+        # started before the answer's status is sent: a plane that cannot export is a 503
+        first = await anext(rows, None)
+    except ProvisioningError as exc:
+        raise ServiceBusy(
+            f"the export could not start: {exc.message}", retry_after_seconds=RETRY_SECONDS
+        ) from None
 
     async def lines() -> AsyncIterator[bytes]:
         yield (json.dumps(header) + "\n").encode()
-        async for line in provider.export_tenant(spec):
+        if first is None:
+            return
+        yield (first + "\n").encode()
+        async for line in rows:
             yield (line + "\n").encode()
 
     return lines()

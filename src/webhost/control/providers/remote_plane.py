@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -38,6 +38,8 @@ log = structlog.get_logger(__name__)
 MANAGE = "/_manage/v1"
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 HEALTH_POLL_SECONDS = 1.0
+# between two chunks of an export: a large table's first rows can take this long to come
+EXPORT_READ_SECONDS = 120.0
 M = TypeVar("M", HoldingsOut, CapacityOut)
 
 
@@ -160,6 +162,29 @@ class RemotePlane:
         )
         return self._parsed(response, HoldingsOut, "read the tenant's holdings").to_holdings()
 
+    async def export_lines(self, tenant_id: uuid.UUID) -> AsyncIterator[str]:
+        """The tenant's rows as JSON lines, streamed. The plane is asked once, not retried:
+        what it already sent cannot be taken back; a refusal before the first line raises."""
+        action = "export the tenant's data"
+        try:
+            async with self._client.stream(
+                "GET",
+                f"{MANAGE}/tenants/{tenant_id}/export",
+                headers={"Accept": "application/x-ndjson"},
+                timeout=httpx.Timeout(self._client.timeout.connect, read=EXPORT_READ_SECONDS),
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise self._refusal(response, action)
+                async for line in response.aiter_lines():
+                    if line:
+                        yield line
+        except httpx.TransportError as exc:
+            raise ProvisioningError(
+                f"the data plane at {self.base_url} could not {action}: "
+                f"the connection failed ({type(exc).__name__})"
+            ) from None
+
     async def tenant_count(self) -> int:
         response = await self._send("GET", "/capacity", action="read its capacity")
         return self._parsed(response, CapacityOut, "read its capacity").tenants
@@ -207,17 +232,21 @@ class RemotePlane:
             raise _Retryable(f"no answer ({type(exc).__name__})") from None
         if response.is_success or response.status_code in accept:
             return response
-        code, text = self._error_of(response)
         if response.status_code in RETRIED_STATUSES:
+            _, text = self._error_of(response)
             raise _Retryable(
                 f"HTTP {response.status_code} ({text})",
                 retry_after_seconds(response.headers.get("retry-after")),
             )
+        raise self._refusal(response, action)
+
+    def _refusal(self, response: httpx.Response, action: str) -> PlaneRefusal:
+        code, text = self._error_of(response)
         if response.status_code == 401:
             message = f"the data plane at {self.base_url} did not accept the management token"
         else:
             message = f"the data plane at {self.base_url} refused to {action}"
-        raise PlaneRefusal(
+        return PlaneRefusal(
             f"{message} (HTTP {response.status_code}): {text}",
             response_status=response.status_code,
             plane_code=code,

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from webhost.data.plane import DataPlane
-from webhost.data.tenancy import management, repository
+from webhost.data.tenancy import management, repository, transfer
 from webhost.data.tenancy.dependencies import PlaneDep
 from webhost.data.tenancy.management_schemas import (
     CapacityOut,
@@ -159,6 +161,27 @@ async def holdings(plane: PlaneDep, tenant_id: TenantId) -> HoldingsOut:
     async with plane.engine.connect() as connection:
         held = await management.tenant_holdings(connection, entry.tenant)
     return HoldingsOut(vehicles=held.vehicles, oldest_position=held.oldest_position)
+
+
+@router.get(
+    "/tenants/{tenant_id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def export_tenant(plane: PlaneDep, tenant_id: TenantId) -> StreamingResponse:
+    """Every row of the tenant's tables as JSON lines (``{"table": ..., "row": {...}}``), read
+    in one snapshot, so a write made during a long export is either wholly in it or not."""
+    entry = await registered(plane, tenant_id)
+    return StreamingResponse(_export(plane, entry.tenant), media_type="application/x-ndjson")
+
+
+async def _export(plane: DataPlane, tenant: Tenant) -> AsyncIterator[bytes]:
+    async with plane.engine.connect() as connection:
+        await connection.execution_options(isolation_level="REPEATABLE READ")
+        async with connection.begin():
+            await connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            async for line in transfer.export_rows(connection, tenant):
+                yield (line + "\n").encode()
 
 
 @router.get("/capacity", response_model=CapacityOut)

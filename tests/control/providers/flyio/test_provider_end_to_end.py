@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,14 @@ from tests.support.clients import api_client
 from tests.support.factories import create_key, sign_up
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
-from tests.support.platform import PlatformThread, wait_for_deployment
+from tests.support.platform import PlatformThread, queue_deletion, wait_for_deployment
 from tests.support.servers import free_port
 from webhost.db.urls import PostgresURL
 
 
 @pytest.fixture
-def runtime(fake_fly: FakeFly, postgres_server: PostgresURL) -> Iterator[FlyRuntime]:
-    running = FlyRuntime(fake_fly, postgres_server, free_port()).start()
+def runtime(fake_fly: FakeFly) -> Iterator[FlyRuntime]:
+    running = FlyRuntime(fake_fly, free_port()).start()
     yield running
     running.stop()
 
@@ -116,13 +117,49 @@ def test_a_professional_deployment_is_an_app_in_two_regions_behind_stable_hostna
         key = create_key(customer)
         with api_client(runtime.plane_url, key["key"]) as backend:
             assert backend.get("/v1/collections").status_code == 200
+            backend.put("/v1/collections/trips", json={"schema": "++id, vehicle"})
+            made = backend.post("/v1/collections/trips/records", json={"vehicle": "TRK-1"})
+            assert made.status_code == 201, made.text
+            # the customer's export reads the machine's plane through the management API
+            export = customer.client.get(f"/api/deployments/{deployment['id']}/export")
+            assert export.status_code == 200, export.text
+            header, *lines = [json.loads(line) for line in export.text.splitlines()]
+            assert header["deployment"] == deployment["id"]
+            trips = [line["row"] for line in lines if line["table"] == "c_trips"]
+            assert [trip["data"]["vehicle"] for trip in trips] == ["TRK-1"]
             revoked = customer.client.delete(f"/api/keys/{key['id']}")
             assert revoked.status_code == 200, revoked.text
             refused = backend.get("/v1/collections")
             assert refused.status_code == 401, refused.text
+
+        # a machine that does not answer: the export is refused for now, never cut off midway
+        runtime.stop()
+        unreachable = customer.client.get(f"/api/deployments/{deployment['id']}/export")
+        assert unreachable.status_code == 503, unreachable.text
+        assert unreachable.headers["retry-after"] == "30"
+        assert "the export could not start" in unreachable.json()["error"]["message"]
 
 
 def fly_app_primary_id(fake: FakeFly, app: str) -> str:
     with fake.lock:
         (primary,) = [m.id for m in fake.apps[app].live_machines() if m.name.startswith("plane-p")]
     return primary
+
+
+@pytest.mark.slow
+def test_a_deleted_fly_deployment_leaves_no_app_volume_machine_or_hostname(
+    fly_platform: PlatformThread, fake_fly: FakeFly, fake_cloudflare: FakeCloudflare
+) -> None:
+    customer = sign_up(fly_platform.control_url, plan="starter")
+    with customer.client:
+        deployment_id = customer.deployment["id"]
+        wait_for_deployment(customer.client, deployment_id, timeout=120)
+        assert app_of(deployment_id) in fake_fly.apps
+        assert len(fake_cloudflare.records()) == 2
+        queue_deletion(fly_platform, deployment_id)
+        deleted = wait_for_deployment(customer.client, deployment_id, status="deleted", timeout=120)
+    assert deleted["run"]["workflow"] == "deprovision"
+    assert deleted["run"]["status"] == "succeeded"
+    assert all(step["status"] == "undone" for step in deleted["steps"])
+    assert fake_fly.apps == {}
+    assert fake_cloudflare.records() == []

@@ -3,6 +3,7 @@ the fake Hetzner Cloud and Cloudflare, real data planes, the real workflow and w
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.support.clients import api_client
 from tests.support.factories import create_key, sign_up
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.hetzner import FakeHetzner
-from tests.support.platform import wait_for_deployment
+from tests.support.platform import queue_deletion, wait_for_deployment
 from tests.support.polling import wait_until
 from tests.support.shared_hosts import SharedHostPlanes
 from webhost.control.plans.models import DeploymentMode
@@ -80,6 +81,15 @@ def test_a_hobby_deployment_runs_on_a_shared_host_and_its_keys_open_that_plane(
             with api_client(plane.url, key["key"]) as app:
                 assert app.put("/v1/collections/notes", json={"schema": "id"}).status_code == 201
                 assert app.get("/v1/collections").status_code == 200
+                made = app.post("/v1/collections/notes/records", json={"id": "on the host"})
+                assert made.status_code == 201, made.text
+                # the customer's export reads the host's plane through the management API
+                export = customer.client.get(f"/api/deployments/{deployment_id}/export")
+                assert export.status_code == 200, export.text
+                header, *rows = [json.loads(line) for line in export.text.splitlines()]
+                assert header["deployment"] == deployment_id
+                notes = [row["row"]["pk"] for row in rows if row["table"] == "c_notes"]
+                assert notes == ["on the host"]
                 revoked = customer.client.delete(f"/api/keys/{key['id']}")
                 assert revoked.status_code == 200, revoked.text
 
@@ -161,5 +171,46 @@ def test_dedicated_plans_are_refused_with_a_clear_error(
             provider_of(platform).provision_steps(spec)
         assert "shared plans only" in refused.value.message
         assert "'starter'" in refused.value.message
+    finally:
+        platform.stop()
+
+
+def test_a_deleted_hobby_deployment_leaves_its_host_and_nothing_of_itself(
+    postgres_server: PostgresURL,
+    tmp_path: Path,
+    hetzner: FakeHetzner,
+    cloudflare: FakeCloudflare,
+    host_planes: SharedHostPlanes,
+) -> None:
+    platform = start_hetzner_platform(
+        postgres_server, tmp_path, hetzner=hetzner, cloudflare=cloudflare, planes=host_planes
+    )
+    try:
+        leaving, staying = (sign_up(platform.control_url, plan="hobby") for _ in range(2))
+        with staying.client:
+            wait_for_deployment(staying.client, staying.deployment["id"])
+        [(host_id, *_)] = hosts(platform)
+        plane = host_planes.planes[host_id]
+        deployment_id = leaving.deployment["id"]
+        with leaving.client:
+            wait_for_deployment(leaving.client, deployment_id)
+            queue_deletion(platform, deployment_id)
+            deleted = wait_for_deployment(leaving.client, deployment_id, status="deleted")
+        assert deleted["run"]["workflow"] == "deprovision"
+        assert all(step["status"] == "undone" for step in deleted["steps"])
+        assert placements(platform) == {staying.deployment["id"]: host_id}
+        with httpx.Client(
+            base_url=plane.url,
+            headers={"Authorization": f"Bearer {plane.management_token}"},
+            timeout=10,
+        ) as manage:
+            gone = manage.get(f"/_manage/v1/tenants/{deployment_id}/holdings")
+            assert gone.status_code == 404, gone.text
+            kept = manage.get(f"/_manage/v1/tenants/{staying.deployment['id']}/holdings")
+            assert kept.status_code == 200, kept.text
+        names = {record["name"] for record in cloudflare.records()}
+        assert not any(name.startswith(slug_of(deployment_id)) for name in names)
+        assert any(name.startswith(slug_of(staying.deployment["id"])) for name in names)
+        assert cloud_counts(hetzner) == (1, 1, 1)  # the host serves the other tenant on
     finally:
         platform.stop()

@@ -156,5 +156,10 @@ class FlyProvider(Provider):
         async with self.plane(deployment) as plane:
             return await plane.holdings(deployment.id)
 
+    async def export_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[str]:
+        async with self.plane(deployment) as plane:
+            async for line in plane.export_lines(deployment.id):
+                yield line
+
     async def close(self) -> None:
         await self.fly.aclose()

@@ -124,6 +124,11 @@ class HetznerProvider(Provider):
         async with self._plane_of(deployment) as plane:
             return await plane.holdings(deployment.id)
 
+    async def export_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[str]:
+        async with self._plane_of(deployment) as plane:
+            async for line in plane.export_lines(deployment.id):
+                yield line
+
     async def remove_host(self, host: HostView) -> None:
         """Delete a draining host's resources, then its row (kept when something failed, so
         the sweep tries again)."""
