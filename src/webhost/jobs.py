@@ -99,3 +99,18 @@ async def enqueue(
         )
     ).scalar_one()
     return job_id
+
+
+async def run_scheduled_now(session: AsyncSession, task_name: str, *, lock: str) -> int:
+    """Bring the waiting jobs of ``task_name`` under ``lock`` forward to now, in the session's
+    transaction; how many there were. (A new job would wait behind them: procrastinate runs a
+    lock's jobs in order.)"""
+    moved = await session.execute(
+        text(
+            "UPDATE procrastinate_jobs SET scheduled_at = now() "
+            "WHERE task_name = :task AND lock = :lock AND status = 'todo' "
+            "AND scheduled_at > now()"
+        ),
+        {"task": task_name, "lock": lock},
+    )
+    return int(moved.rowcount)  # type: ignore[attr-defined]

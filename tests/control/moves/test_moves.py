@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from tests.support.clients import api_client
-from tests.support.factories import Customer, create_key, sign_up
+from tests.support.factories import Customer, create_key, operator_client, sign_up
 from tests.support.inspect import query
 from tests.support.moves import (
     CorruptingLocalProvider,
@@ -192,6 +192,9 @@ def test_a_copy_that_does_not_verify_is_rolled_back_and_the_source_serves(
     assert "rolled back" in after["error"]
     assert "c_trips: same row count (5), different content" in after["error"]
     assert after["run"]["status"] == "compensated"
+    move = customer.client.get(f"/api/deployments/{deployment_id}/move").json()
+    assert (move["status"], move["old_copy_kept_until"]) == ("compensated", None)
+    assert "c_trips: same row count (5), different content" in move["error"]
     server, _, dedicated = databases_of(moving, deployment_id)
     assert not query(server, f"SELECT 1 FROM pg_database WHERE datname = '{dedicated}'")
     with api_client(before["api_url"], key) as data:
@@ -199,6 +202,23 @@ def test_a_copy_that_does_not_verify_is_rolled_back_and_the_source_serves(
         assert sorted(record["n"] for record in records) == [0, 1, 2, 3, 4]
         assert all("tampered" not in record for record in records)
         assert data.post("/v1/collections/trips/records", json={"n": 5}).status_code == 201
+
+    # once the cause is gone, the operator asks for the move again and it goes through
+    CorruptingLocalProvider.corrupt.discard(uuid.UUID(deployment_id))
+    with operator_client(moving) as operator:
+        assert "Retry move" in operator.get("/operator").text
+        retried = operator.post(f"/api/admin/deployments/{deployment_id}/move/retry")
+        assert retried.status_code == 202, retried.text
+        assert retried.json()["status"] == "migrating"
+    moved = wait_moved(customer, deployment_id, "dedicated")
+    assert (moved["plan"], moved["api_url"]) == ("starter", before["api_url"])
+    with api_client(before["api_url"], key) as data:
+        records = data.get("/v1/collections/trips/records").json()
+        assert sorted(record["n"] for record in records) == [0, 1, 2, 3, 4, 5]
+    with operator_client(moving) as operator:
+        again = operator.post(f"/api/admin/deployments/{deployment_id}/move/retry")
+        assert again.status_code == 409, again.text
+        assert "has no failed move to retry" in again.json()["error"]["message"]
 
 
 def test_a_move_to_a_plan_that_cannot_hold_the_fleet_is_refused_up_front(
@@ -243,3 +263,38 @@ def test_while_a_move_runs_or_its_old_copy_is_kept_the_plan_stays_put(
     within = customer.client.post(path, json={"plan": "professional"})
     assert within.status_code == 202, within.text
     assert within.json()["plan"] == "professional"
+
+
+def test_an_operator_removes_a_kept_old_copy_early_and_the_deployment_can_move_back(
+    platform: PlatformThread, signup: Callable[..., Customer]
+) -> None:
+    customer = signup("hobby")
+    deployment_id = customer.deployment["id"]
+    wait_for_deployment(customer.client, deployment_id)
+    move_to(customer, deployment_id, "starter")
+    wait_moved(customer, deployment_id, "dedicated")
+    move = customer.client.get(f"/api/deployments/{deployment_id}/move").json()
+    assert (move["from_plan"], move["to_plan"], move["status"]) == ("hobby", "starter", "succeeded")
+    assert move["old_copy_kept_until"] is not None
+    assert move["old_copy_removed_at"] is None
+    removal = f"/api/admin/deployments/{deployment_id}/old-copy/removal"
+    assert customer.client.post(removal).status_code == 403
+    with operator_client(platform) as operator:
+        page = operator.get("/operator").text
+        assert "Move hobby → starter: succeeded" in page
+        assert f"/operator/deployments/{deployment_id}/old-copy/removal" in page
+        removed = operator.post(removal)
+        assert removed.status_code == 202, removed.text
+
+        def old_copy_removed() -> dict[str, Any] | None:
+            body: dict[str, Any] = operator.get(f"/api/deployments/{deployment_id}/move").json()
+            return body if body["old_copy_removed_at"] else None
+
+        wait_until(old_copy_removed, timeout=60, interval=0.2, message="old copy removed")
+        assert operator.post(removal).status_code == 409
+        assert "old copy removed" in operator.get("/operator").text
+    server, shared, _ = databases_of(platform, deployment_id)
+    assert not schema_exists(server, shared, tenant_name_for(uuid.UUID(deployment_id)))
+    back = customer.client.post(f"/api/deployments/{deployment_id}/plan", json={"plan": "hobby"})
+    assert back.status_code == 202, back.text
+    wait_moved(customer, deployment_id, "shared")

@@ -40,6 +40,7 @@ from webhost.control.dependencies import (
 )
 from webhost.control.deployments import export, plan_change
 from webhost.control.deployments import service as deployments
+from webhost.control.moves import service as moves
 from webhost.control.signup.schemas import SignupIn
 from webhost.control.signup.service import sign_up
 from webhost.errors import NotFound, Unauthorized, WebHostError
@@ -297,6 +298,31 @@ async def retry_deployment(
 ) -> Response:
     """A failed provisioning starts over as a new run (the failed one was compensated)."""
     await deployments.retry_provisioning(session, deployment_id)
+    return redirect(request, "/operator")
+
+
+@router.post("/operator/deployments/{deployment_id}/move/retry", dependencies=CsrfChecked)
+async def retry_move(
+    deployment_id: uuid.UUID,
+    request: Request,
+    operator: BrowserOperatorDep,
+    session: SessionDep,
+    platform: PlatformDep,
+) -> Response:
+    """The plan change whose move was rolled back, asked for again."""
+    deployment = await deployments.visible_deployment(session, operator, deployment_id)
+    billing_api = platform.billing.api if platform.billing else None
+    await plan_change.retry_move(session, platform.providers, billing_api, deployment)
+    return redirect(request, "/operator")
+
+
+@router.post("/operator/deployments/{deployment_id}/old-copy/removal", dependencies=CsrfChecked)
+async def remove_old_copy(
+    deployment_id: uuid.UUID, request: Request, operator: BrowserOperatorDep, session: SessionDep
+) -> Response:
+    """The move is known good: its old copy goes now rather than at the safety window's end."""
+    deployment = await deployments.visible_deployment(session, operator, deployment_id)
+    await moves.remove_old_copy_now(session, deployment)
     return redirect(request, "/operator")
 
 

@@ -19,6 +19,8 @@ from webhost.control.deployments.schemas import DeploymentOut
 from webhost.control.keys import service as keys
 from webhost.control.keys.device_keys import device_key_for_member
 from webhost.control.keys.models import ApiKey
+from webhost.control.moves import service as moves
+from webhost.control.moves.schemas import MoveOut
 from webhost.control.plans import repository as plans_repository
 from webhost.control.plans.models import DeploymentMode, Plan
 from webhost.errors import BadRequest
@@ -60,6 +62,7 @@ class OperatorRow:
     subscription: Subscription | None = None
     # where its plane is reached now (the edge routes its stable URLs there)
     plane_url: str | None = None
+    move: MoveOut | None = None
 
     @property
     def stripe_links(self) -> list[tuple[str, str]]:
@@ -162,6 +165,7 @@ async def operator_page(session: AsyncSession) -> OperatorPage:
                 organization_name=names[deployment.organization_id],
                 subscription=await billing.subscription_of(session, deployment.organization_id),
                 plane_url=deployment.plane_url,
+                move=await moves.newest_move(session, deployment),
             )
         )
     return OperatorPage(

@@ -15,6 +15,9 @@ from webhost.control.dependencies import (
 from webhost.control.deployments import export, plan_change, repository, service
 from webhost.control.deployments.schemas import DeploymentOut, PlanChangeIn
 from webhost.control.keys.device_keys import device_key_for_member
+from webhost.control.moves import service as moves
+from webhost.control.moves.schemas import MoveOut
+from webhost.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["deployments"])
 
@@ -104,3 +107,55 @@ async def retry_deployment(
 ) -> DeploymentOut:
     """Provision a failed deployment again, as a new run of its provisioning workflow."""
     return await service.describe(session, await service.retry_provisioning(session, deployment_id))
+
+
+@router.get("/deployments/{deployment_id}/move", response_model=MoveOut)
+async def newest_move(
+    deployment_id: uuid.UUID, account: AccountDep, session: SessionDep
+) -> MoveOut:
+    """The deployment's newest move between shared and dedicated hosting, and until when the
+    copy it moved from is kept (a move back waits for its removal)."""
+    deployment = await service.visible_deployment(session, account, deployment_id)
+    move = await moves.newest_move(session, deployment)
+    if move is None:
+        raise NotFound(f"deployment {deployment_id} has never moved")
+    return move
+
+
+@router.post(
+    "/admin/deployments/{deployment_id}/move/retry",
+    response_model=DeploymentOut,
+    status_code=202,
+    tags=["operator"],
+)
+async def retry_move(
+    deployment_id: uuid.UUID, operator: OperatorDep, session: SessionDep, platform: PlatformDep
+) -> DeploymentOut:
+    """Start again the move that was rolled back (409 when the newest move did not fail, or the
+    deployment has changed plan since)."""
+    deployment = await service.visible_deployment(session, operator, deployment_id)
+    moving = await plan_change.retry_move(
+        session,
+        platform.providers,
+        platform.billing.api if platform.billing else None,
+        deployment,
+    )
+    return await service.describe(session, moving)
+
+
+@router.post(
+    "/admin/deployments/{deployment_id}/old-copy/removal",
+    response_model=MoveOut,
+    status_code=202,
+    tags=["operator"],
+)
+async def remove_old_copy(
+    deployment_id: uuid.UUID, operator: OperatorDep, session: SessionDep
+) -> MoveOut:
+    """End a move's safety window now: the copy the deployment moved from is removed at once
+    (409 when none is kept)."""
+    deployment = await service.visible_deployment(session, operator, deployment_id)
+    await moves.remove_old_copy_now(session, deployment)
+    move = await moves.newest_move(session, deployment)
+    assert move is not None
+    return move

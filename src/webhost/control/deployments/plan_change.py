@@ -21,6 +21,7 @@ from webhost.control.moves import service as moves
 from webhost.control.plans import service as plans
 from webhost.control.plans.models import Plan
 from webhost.control.providers.registry import Providers
+from webhost.control.provisioning.models import RunStatus
 from webhost.data.tenancy.management import TenantHoldings
 from webhost.db.after_commit import after_commit
 from webhost.errors import Conflict
@@ -101,3 +102,20 @@ async def _check_fits(holdings: TenantHoldings, plan: Plan, change: PlanChange) 
             f"before {cutoff:%Y-%m-%d} (the oldest from {oldest:%Y-%m-%d}) would be dropped: "
             'send {"confirm_trim": true} to allow it'
         )
+
+
+async def retry_move(
+    session: AsyncSession, providers: Providers, stripe: StripeApi | None, deployment: Deployment
+) -> Deployment:
+    """The operator asks again for the plan change whose move was rolled back: a new move, with
+    the same checks and the same Stripe update as the customer's request."""
+    move = await moves.newest_move(session, deployment)
+    if move is None or move.status not in (RunStatus.COMPENSATED, RunStatus.FAILED):
+        raise Conflict(f"deployment {deployment.id} has no failed move to retry")
+    current = await repository.plan_slug(session, deployment.plan_id)
+    if current != move.from_plan:
+        raise Conflict(
+            f"the deployment is on the {current} plan, not {move.from_plan}: "
+            "its failed move no longer applies"
+        )
+    return await change_plan(session, providers, stripe, deployment, PlanChange(move.to_plan))

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.config import Settings
 from webhost.control.deployments.models import Deployment, DeploymentStatus
+from webhost.control.moves.schemas import MoveOut
 from webhost.control.plans.models import Plan
 from webhost.control.providers.registry import Providers
 from webhost.control.provisioning import repository as provisioning
 from webhost.control.provisioning.models import RunStatus, Workflow, WorkflowRun
 from webhost.errors import Conflict
-from webhost.jobs import enqueue
+from webhost.jobs import enqueue, run_scheduled_now
 
 QUEUE = "provisioning"
 
@@ -112,3 +113,47 @@ async def old_copy_kept(session: AsyncSession, deployment: Deployment) -> dateti
 
 def removal_time(settings: Settings) -> datetime:
     return datetime.now(UTC) + timedelta(hours=settings.move_safety_hours)
+
+
+async def newest_move(session: AsyncSession, deployment: Deployment) -> MoveOut | None:
+    run: WorkflowRun | None = await session.scalar(
+        select(WorkflowRun)
+        .where(WorkflowRun.deployment_id == deployment.id, WorkflowRun.workflow == Workflow.MIGRATE)
+        .order_by(WorkflowRun.created_at.desc())
+        .limit(1)
+    )
+    if run is None:
+        return None
+    kept = await old_copy_kept(session, deployment) if run.status == RunStatus.SUCCEEDED else None
+    return MoveOut(
+        from_plan=run.parameters.get("from_plan", "?"),
+        to_plan=run.parameters.get("to_plan", "?"),
+        status=run.status,
+        error=run.error,
+        started_at=run.created_at,
+        finished_at=run.finished_at,
+        old_copy_kept_until=kept,
+        old_copy_removed_at=run.source_removed_at,
+    )
+
+
+async def remove_old_copy_now(session: AsyncSession, deployment: Deployment) -> datetime:
+    """The operator ends the safety window early: the removal job scheduled for the window's
+    end runs now."""
+    run = await last_move(session, deployment)
+    if run is None or run.source_removed_at is not None or run.finished_at is None:
+        raise Conflict(f"deployment {deployment.id} keeps no copy from a move")
+    now = datetime.now(UTC)
+    run.parameters = {**run.parameters, "remove_source_at": now.isoformat()}
+    lock = f"moved-source:{deployment.id}"
+    if not await run_scheduled_now(session, "remove_moved_source", lock=lock):
+        # its job is gone (failed for good, or never made): a new one
+        await enqueue(
+            session,
+            "remove_moved_source",
+            queue=QUEUE,
+            lock=lock,
+            deployment_id=str(deployment.id),
+            run_id=str(run.id),
+        )
+    return now
