@@ -86,9 +86,12 @@ async def execute_pooled(database: PostgresURL, *statements: str) -> None:
         await engine.dispose()
 
 
-def create_dataplane_database(server: PostgresURL, *, timescaledb: bool = True) -> PostgresURL:
+def create_dataplane_database(
+    server: PostgresURL, *, timescaledb: bool = True, postgis: bool = True
+) -> PostgresURL:
     """A data-plane database; ``timescaledb=False``: without TimescaleDB even where the server
-    has it (as most servers are), so its tenants keep positions in weekly partitions."""
+    has it (as most servers are), so its tenants keep positions in weekly partitions;
+    ``postgis=False``: without PostGIS, so its tenants take the core spatial path."""
     url = create_fresh_database(server, "dp")
 
     async def migrate() -> None:
@@ -98,6 +101,8 @@ def create_dataplane_database(server: PostgresURL, *, timescaledb: bool = True) 
                 await management.migrate_catalogue(connection)
                 if not timescaledb:
                     await connection.exec_driver_sql("DROP EXTENSION IF EXISTS timescaledb")
+                if not postgis:
+                    await connection.exec_driver_sql("DROP EXTENSION IF EXISTS postgis")
         finally:
             await engine.dispose()
 

@@ -17,6 +17,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 from sqlalchemy import text
@@ -24,14 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.collections import catalogue_repository
 from webhost.data.collections.tables import RecordTable
-from webhost.data.fleet import partitions
+from webhost.data.fleet import partitions, plane_choices
+from webhost.data.fleet.storage import IMPLEMENTATIONS
 from webhost.data.tenancy.freeze import qualified, tenant_tables
 from webhost.data.tenancy.management import CATALOGUE_SCHEMA
 from webhost.data.tenancy.scope import Tenant, enter_tenant
 from webhost.db.admin import quote_ident
 
 # the version table of the tenant's migrations: the target's is its own, already at head
-_NOT_COPIED = frozenset({"alembic_version"})
+NOT_COPIED = frozenset({"alembic_version"})
 _PIPE_DEPTH = 64
 
 
@@ -62,16 +64,18 @@ async def copy_tenant(
     await _make_structure(source, target, tenant)
     # constraints and triggers are the source's business: its rows are already valid
     await target.exec_driver_sql("SET LOCAL session_replication_role = replica")
-    tables = [t for t in await tenant_tables(source, tenant) if t not in _NOT_COPIED]
+    tables = [t for t in await tenant_tables(source, tenant) if t not in NOT_COPIED]
     missing = set(tables) - set(await tenant_tables(target, tenant))
     if missing:
         raise TransferError(f"the target lacks tables {sorted(missing)}: its migrations differ")
     listed = ", ".join(qualified(tenant, table) for table in tables)
     if tables:
         await target.exec_driver_sql(f"TRUNCATE {listed}")
+    choices = await plane_choices.read_choices(target, tenant)
     rows = 0
     for table in tables:
         rows += await _copy_table(source, target, tenant, table)
+    await plane_choices.keep_choices(target, tenant, choices)
     await _level_sequences(source, target, tenant)
     await _copy_keys(source, target, tenant)
     return CopyReport(tables=len(tables), rows=rows)
@@ -87,8 +91,8 @@ async def _make_structure(source: AsyncConnection, target: AsyncConnection, tena
     """Tables that data made on the source, made on the target as the tenant (who owns them)."""
     await enter_tenant(source, tenant)
     collections = await catalogue_repository.list_collections(source, tenant)
-    weeks = await partitions.existing_weeks(source)
     await source.exec_driver_sql("RESET ROLE")
+    weeks = await position_weeks(source, tenant)
     await enter_tenant(target, tenant)
     existing = set(await tenant_tables(target, tenant))
     for collection in collections:
@@ -100,11 +104,32 @@ async def _make_structure(source: AsyncConnection, target: AsyncConnection, tena
             name = collection.index_names.get(index.source)
             if name is not None:
                 await catalogue_repository.create_index(target, table, index, name)
-    await partitions.ensure_partitions(target, weeks)
+    choices = await plane_choices.read_choices(target, tenant)
+    if weeks and choices is not None:
+        await IMPLEMENTATIONS[choices.storage].prepare_weeks(target, weeks)
     await target.exec_driver_sql("RESET ROLE")
 
 
-async def _columns(
+async def position_weeks(connection: AsyncConnection, tenant: Tenant) -> list[date]:
+    """Every week that holds positions, and every partition made ahead of its week."""
+    if partitions.PARENT not in await tenant_tables(connection, tenant):
+        return []
+    rows = await connection.execute(
+        text(
+            "SELECT DISTINCT CAST(date_trunc('week', device_time AT TIME ZONE 'UTC') AS date) "
+            f"FROM {qualified(tenant, partitions.PARENT)}"
+        )
+    )
+    weeks = {row[0] for row in rows}
+    await connection.execute(
+        text("SELECT set_config('search_path', :schema, true)"), {"schema": tenant.name}
+    )
+    weeks |= await partitions.existing_weeks(connection)
+    await connection.exec_driver_sql("RESET search_path")
+    return sorted(weeks)
+
+
+async def columns(
     connection: AsyncConnection, tenant: Tenant, table: str, *, generated: bool = True
 ) -> list[str]:
     """In name order; ``generated=False`` leaves out generated columns (computed, not copied)."""
@@ -122,10 +147,10 @@ async def _columns(
 async def _copy_table(
     source: AsyncConnection, target: AsyncConnection, tenant: Tenant, table: str
 ) -> int:
-    columns = await _columns(source, tenant, table, generated=False)
-    if set(columns) - set(await _columns(target, tenant, table, generated=False)):
+    copied = await columns(source, tenant, table, generated=False)
+    if set(copied) - set(await columns(target, tenant, table, generated=False)):
         raise TransferError(f"table {table} has columns on the source the target lacks")
-    listed = ", ".join(quote_ident(column) for column in columns)
+    listed = ", ".join(quote_ident(column) for column in copied)
     query = f"SELECT {listed} FROM {qualified(tenant, table)}"
     chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_PIPE_DEPTH)
     reader, writer = await driver(source), await driver(target)
@@ -143,7 +168,7 @@ async def _copy_table(
     producing = asyncio.create_task(produce())
     try:
         status = await writer.copy_to_table(
-            table, schema_name=tenant.name, columns=columns, source=consume(), format="binary"
+            table, schema_name=tenant.name, columns=copied, source=consume(), format="binary"
         )
     finally:
         if not producing.done():
@@ -170,25 +195,19 @@ async def _level_sequences(
         )
 
 
-_KEY_COLUMNS = "prefix, tenant_id, secret_digest, revoked_at, created_at, scope"
+KEY_COLUMNS = "prefix, tenant_id, secret_digest, revoked_at, created_at, scope"
 
 
 async def _copy_keys(source: AsyncConnection, target: AsyncConnection, tenant: Tenant) -> None:
     rows = (
         await source.execute(
-            text(f"SELECT {_KEY_COLUMNS} FROM {CATALOGUE_SCHEMA}.api_keys WHERE tenant_id = :id"),
+            text(f"SELECT {KEY_COLUMNS} FROM {CATALOGUE_SCHEMA}.api_keys WHERE tenant_id = :id"),
             {"id": tenant.id},
         )
     ).all()
     for row in rows:
-        await target.execute(
-            text(
-                f"INSERT INTO {CATALOGUE_SCHEMA}.api_keys ({_KEY_COLUMNS}) "
-                "VALUES (:prefix, :tenant_id, :digest, :revoked_at, :created_at, :scope) "
-                "ON CONFLICT (prefix) DO UPDATE SET secret_digest = EXCLUDED.secret_digest, "
-                "revoked_at = EXCLUDED.revoked_at, scope = EXCLUDED.scope, "
-                "tenant_id = EXCLUDED.tenant_id"
-            ),
+        await upsert_key(
+            target,
             {
                 "prefix": row.prefix,
                 "tenant_id": row.tenant_id,
@@ -200,22 +219,39 @@ async def _copy_keys(source: AsyncConnection, target: AsyncConnection, tenant: T
         )
 
 
+async def upsert_key(connection: AsyncConnection, key: dict[str, object]) -> None:
+    """One key digest of the tenant, as the source holds it (made or overwritten)."""
+    await connection.execute(
+        text(
+            f"INSERT INTO {CATALOGUE_SCHEMA}.api_keys ({KEY_COLUMNS}) "
+            "VALUES (:prefix, :tenant_id, :digest, :revoked_at, :created_at, :scope) "
+            "ON CONFLICT (prefix) DO UPDATE SET secret_digest = EXCLUDED.secret_digest, "
+            "revoked_at = EXCLUDED.revoked_at, scope = EXCLUDED.scope, "
+            "tenant_id = EXCLUDED.tenant_id"
+        ),
+        key,
+    )
+
+
 async def digests(connection: AsyncConnection, tenant: Tenant) -> dict[str, TableDigest]:
     """Every copied table's row count and content digest, and the tenant's key digests'."""
     await connection.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
     found = {}
     for table in await tenant_tables(connection, tenant):
-        if table in _NOT_COPIED:
+        if table in NOT_COPIED:
             continue
-        columns = await _columns(connection, tenant, table)
-        row = ", ".join(quote_ident(column) for column in columns)
+        # generated columns and a plane's own choices differ between planes holding one copy
+        compared = await columns(connection, tenant, table, generated=False)
+        if table == plane_choices.SETTINGS_TABLE:
+            compared = [name for name in compared if name not in plane_choices.CHOSEN_COLUMNS]
+        row = ", ".join(quote_ident(column) for column in compared)
         found[table] = await _digest(
             connection, table, f"SELECT md5(ROW({row})::text) AS h FROM {qualified(tenant, table)}"
         )
     found["api_keys"] = await _digest(
         connection,
         "api_keys",
-        f"SELECT md5(ROW({_KEY_COLUMNS})::text) AS h FROM {CATALOGUE_SCHEMA}.api_keys "
+        f"SELECT md5(ROW({KEY_COLUMNS})::text) AS h FROM {CATALOGUE_SCHEMA}.api_keys "
         f"WHERE tenant_id = '{tenant.id}'",
     )
     return found
@@ -251,7 +287,7 @@ async def export_rows(connection: AsyncConnection, tenant: Tenant) -> AsyncItera
     """Every row of the tenant's tables as a JSON line ``{"table": ..., "row": {...}}``, read
     with a server-side cursor so an export of any size streams in constant memory."""
     for table in await tenant_tables(connection, tenant):
-        if table in _NOT_COPIED:
+        if table in NOT_COPIED:
             continue
         name = json.dumps(table)
         rows = await connection.stream(
