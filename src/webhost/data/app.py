@@ -21,6 +21,8 @@ from webhost.data.fleet.vehicle_endpoints import router as fleet_vehicles_router
 from webhost.data.fleet.webhook_endpoints import router as fleet_webhooks_router
 from webhost.data.plane import DataPlane
 from webhost.data.sync.endpoints import router as sync_router
+from webhost.data.tenancy.management_copy_endpoints import RESTORE_PATH
+from webhost.data.tenancy.management_copy_endpoints import router as management_copy_router
 from webhost.data.tenancy.management_endpoints import router as management_router
 from webhost.data.yjs.endpoints import router as yjs_router
 from webhost.http.body_limit import BodySizeLimit
@@ -62,6 +64,7 @@ def create_data_app(plane: DataPlane) -> FastAPI:
         BodySizeLimit,
         max_bytes=plane.max_body_bytes,
         path_limits={"/v1/fleet/positions": plane.fleet.max_batch_bytes},
+        unbuffered=RESTORE_PATH if plane.management_token is not None else None,
     )
     # apps in browsers call the plane from their own origins; an API key, never a cookie,
     # authenticates, so any origin may call and no credentials are allowed
@@ -90,6 +93,7 @@ def create_data_app(plane: DataPlane) -> FastAPI:
     app.include_router(fleet_vehicles_router)
     if plane.management_token is not None:
         app.include_router(management_router)
+        app.include_router(management_copy_router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,18 +14,28 @@ from webhost.errors import error_body
 class BodySizeLimit:
     """Buffers at most ``max_bytes`` of an HTTP body; larger bodies get 413 before the app runs.
 
-    ``path_limits`` gives paths (exact) a limit of their own: a route made for large bodies.
+    ``path_limits`` gives paths (exact) a limit of their own: a route made for large bodies;
+    paths ``unbuffered`` matches reach the app as they arrive, unbounded: a route that reads its
+    body as a stream, behind its own authentication.
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, path_limits: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        path_limits: Mapping[str, int] | None = None,
+        unbuffered: re.Pattern[str] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.path_limits = dict(path_limits or {})
+        self.unbuffered = unbuffered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            self.unbuffered is not None and self.unbuffered.match(scope.get("path", ""))
+        ):
             await self.app(scope, receive, send)
             return
         max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)

@@ -19,10 +19,18 @@ from webhost.control.plans.models import Plan
 from webhost.control.providers.registry import Providers
 from webhost.control.provisioning import repository as provisioning
 from webhost.control.provisioning.models import RunStatus, Workflow, WorkflowRun
-from webhost.errors import Conflict
+from webhost.errors import Conflict, RetryLater
 from webhost.jobs import enqueue, run_scheduled_now
 
 QUEUE = "provisioning"
+REMOVAL_RETRY_SECONDS = 10
+
+
+class OldCopyBeingRemoved(RetryLater):
+    """The safety window is over and the old copy's removal runs: a move can start after it."""
+
+    status_code = 409
+    code = "conflict"
 
 
 async def start_move(
@@ -34,27 +42,35 @@ async def start_move(
     plan: Plan,
 ) -> WorkflowRun:
     """``deployment`` is locked and active; queues the move in the caller's transaction."""
-    if not settings.edge:
+    target_provider = providers.name_for(plan.provider)
+    for name in {deployment.provider, target_provider}:
+        if not providers.get(name).moves_between_modes:
+            raise Conflict(
+                f"the {name} provider cannot move a deployment's data to or from another plane"
+            )
+    source_names = providers.get(deployment.provider).stable_hostnames
+    if source_names != providers.get(target_provider).stable_hostnames:
+        raise Conflict(
+            f"the {plan.slug} plan's provider ({target_provider}) gives deployments other URLs "
+            f"than {deployment.provider} does: a move would change the deployment's URLs"
+        )
+    if not source_names and not settings.edge:
         raise Conflict(
             "moving between shared and dedicated hosting keeps the deployment's URLs only "
             "behind the edge, which is off (WEBHOST_EDGE=false): the URLs would change"
         )
-    target_provider = providers.name_for(plan.provider)
-    if target_provider != deployment.provider:
-        raise Conflict(
-            f"the {plan.slug} plan is hosted by the {target_provider} provider and this "
-            f"deployment by {deployment.provider}: moving between providers is not available"
-        )
-    if not providers.get(deployment.provider).moves_between_modes:
-        raise Conflict(
-            f"the {deployment.provider} provider cannot move a deployment between shared and "
-            "dedicated hosting"
-        )
     kept = await old_copy_kept(session, deployment)
     if kept is not None:
-        raise Conflict(
-            "the copy this deployment moved from is kept until "
-            f"{kept:%Y-%m-%d %H:%M} UTC in case the move must be undone; it can move again then"
+        if kept > datetime.now(UTC):
+            raise Conflict(
+                "the copy this deployment moved from is kept until "
+                f"{kept:%Y-%m-%d %H:%M} UTC in case the move must be undone; "
+                "it can move again then"
+            )
+        raise OldCopyBeingRemoved(
+            "the copy this deployment moved from is being removed; it can move again once "
+            "that is done",
+            retry_after_seconds=REMOVAL_RETRY_SECONDS,
         )
     run = await provisioning.open_run(
         session,
@@ -65,6 +81,8 @@ async def start_move(
             "to_plan": plan.slug,
             "from_mode": current.mode.value,
             "to_mode": plan.mode.value,
+            "from_provider": deployment.provider,
+            "to_provider": target_provider,
             "source_run": str(await _run_serving(session, deployment)),
         },
     )

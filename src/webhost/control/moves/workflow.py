@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import httpx
@@ -25,7 +26,12 @@ from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import DeploymentStatus
 from webhost.control.keys import repository as keys_repository
 from webhost.control.moves.service import removal_time
-from webhost.control.moves.steps import CopyMismatch, move_phases
+from webhost.control.moves.steps import (
+    CopyMismatch,
+    move_phases,
+    switch_hostnames,
+    target_steps,
+)
 from webhost.control.plans import repository as plans_repository
 from webhost.control.providers.base import DeploymentSpec, Provider, ProvisioningStep, StepRun
 from webhost.control.provisioning import repository as provisioning
@@ -70,10 +76,16 @@ async def move(
         if target_plan is None:
             raise ProvisioningError(f"the plan {run.parameters['to_plan']!r} no longer exists")
         target = await deployments.spec_of(session, deployment, target_plan)
+        # the provider is the one chosen when the move started, whatever the plan says now
+        target = replace(target, provider=run.parameters.get("to_provider", source.provider))
         ledger = await provisioning.ledger(session, run_id)
-    provider = platform.providers.get(source.provider)
-    steps = [*provider.provision_steps(target), *move_phases(provider, source)]
+        source_run = uuid.UUID(run.parameters["source_run"])
+    source_provider = platform.providers.get(source.provider)
+    target_provider = platform.providers.get(target.provider)
+    made = target_steps(target_provider, target)
+    steps = [*made, *move_phases(source_provider, target_provider, source)]
     run_state = StepRun(target, secret=secret_getter(platform, deployment_id))
+    undo = _Rollback(platform, run_id, source, source_provider, source_run, target, run_state)
     try:
         await apply_steps(platform, run_id, steps, run_state, ledger)
     except StepFailed as failed:
@@ -87,17 +99,17 @@ async def move(
         )
         if not final:
             raise
-        await _roll_back(platform, run_id, source, target, steps[: failed.position + 1], run_state)
+        await undo.run(steps[: failed.position + 1])
         raise MoveFailed(failed.reason) from failed
     try:
-        await _switch(platform, provider, run_id, target, run_state, position=len(steps))
+        await _switch(platform, target_provider, run_id, target, run_state, made, len(steps))
     except Exception as exc:
         if not final_attempt or await _switched(platform, run_id):
             raise
         reason = f"step '{SWITCH}' failed: {describe_failure(exc)}"
         async with platform.sessions.begin() as session:
             await provisioning.finish_step(session, run_id, SWITCH, StepStatus.FAILED, error=reason)
-        await _roll_back(platform, run_id, source, target, steps, run_state)
+        await undo.run(steps)
         raise MoveFailed(reason) from exc
 
 
@@ -134,17 +146,20 @@ async def _switch(
     run_id: uuid.UUID,
     target: DeploymentSpec,
     run_state: StepRun,
-    *,
+    made: list[ProvisioningStep],
     position: int,
 ) -> None:
     endpoints = provider.endpoints(target, run_state.outputs)
+    plane_url = endpoints.plane_url or endpoints.api_url
     async with platform.sessions.begin() as session:
         await provisioning.start_step(session, run_id, position, SWITCH)
     # a resumed move skipped the target's start: its plane may still be coming back up
-    await _wait_answering(endpoints.api_url)
+    await _wait_answering(plane_url)
     while True:
         await _publish_every_key(platform, provider, target)
         await provider.set_serving_state(target, ServingState.ACTIVE)
+        # stable hostnames now lead to the target (the edge follows plane_url below)
+        await switch_hostnames(made, target, run_state.outputs)
         async with platform.sessions.begin() as session:
             deployment = await deployments_repository.lock(session, target.id)
             if deployment is None:
@@ -157,8 +172,9 @@ async def _switch(
                 assert plan is not None
                 deployment.plan_id = plan.id
                 deployment.mode = target.mode
+                deployment.provider = target.provider
                 deployment.region = target.region
-                deployment.plane_url = endpoints.api_url
+                deployment.plane_url = plane_url
                 deployment.status = DeploymentStatus.ACTIVE
                 deployment.error = None
                 remove_at = removal_time(platform.settings)
@@ -166,7 +182,7 @@ async def _switch(
                 assert run is not None
                 run.parameters = {**run.parameters, "remove_source_at": remove_at.isoformat()}
                 await provisioning.finish_step(
-                    session, run_id, SWITCH, StepStatus.DONE, output={"plane": endpoints.api_url}
+                    session, run_id, SWITCH, StepStatus.DONE, output={"plane": plane_url}
                 )
                 await provisioning.finish_run(session, run_id, RunStatus.SUCCEEDED)
                 await enqueue(
@@ -214,39 +230,65 @@ async def _publish_every_key(
             await provider.revoke_key(target, key.prefix)
 
 
-async def _roll_back(
-    platform: Platform,
-    run_id: uuid.UUID,
-    source: DeploymentSpec,
-    target: DeploymentSpec,
-    taken: list[ProvisioningStep],
-    run_state: StepRun,
-) -> None:
-    """Undo what the move did, newest first: the source serves again, the target is gone."""
-    async with platform.sessions.begin() as session:
-        ledger = await provisioning.ledger(session, run_id)
-        reason = next(
-            (entry.error for entry in ledger.values() if entry.status == StepStatus.FAILED),
-            None,
-        )
-    leftovers = await compensate(platform, run_id, taken, run_state)
-    await _restore_billing(platform, source, target)
-    message = (
-        f"the move to the {target.plan_slug} plan was rolled back ({reason or 'it failed'}); "
-        f"the deployment stays on the {source.plan_slug} plan"
-    )
-    if leftovers:
-        message += "; cleanup incomplete: " + "; ".join(leftovers)
-    source_restored = not any(item.startswith("hold_source:") for item in leftovers)
-    async with platform.sessions.begin() as session:
-        deployment = await deployments_repository.lock(session, source.id)
-        if deployment is not None:
-            deployment.status = (
-                DeploymentStatus.ACTIVE if source_restored else DeploymentStatus.FAILED
+class _Rollback:
+    """Undo what the move did, newest first: the source serves again (its hostnames lead to it
+    again, should the switch have pointed them away), the target is gone."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        run_id: uuid.UUID,
+        source: DeploymentSpec,
+        source_provider: Provider,
+        source_run: uuid.UUID,
+        target: DeploymentSpec,
+        run_state: StepRun,
+    ) -> None:
+        self.platform = platform
+        self.run_id = run_id
+        self.source = source
+        self.source_provider = source_provider
+        self.source_run = source_run
+        self.target = target
+        self.run_state = run_state
+
+    async def run(self, taken: list[ProvisioningStep]) -> None:
+        platform, run_id, source, target = self.platform, self.run_id, self.source, self.target
+        async with platform.sessions.begin() as session:
+            ledger = await provisioning.ledger(session, run_id)
+            reason = next(
+                (entry.error for entry in ledger.values() if entry.status == StepStatus.FAILED),
+                None,
             )
-            deployment.error = message
-        outcome = RunStatus.FAILED if leftovers else RunStatus.COMPENSATED
-        await provisioning.finish_run(session, run_id, outcome, error=message)
+        leftovers = await compensate(platform, run_id, taken, self.run_state)
+        try:
+            await self._hostnames_back()
+        except Exception as exc:
+            leftovers.append(f"stable hostnames: {describe_failure(exc)}")
+        await _restore_billing(platform, source, target)
+        message = (
+            f"the move to the {target.plan_slug} plan was rolled back ({reason or 'it failed'}); "
+            f"the deployment stays on the {source.plan_slug} plan"
+        )
+        if leftovers:
+            message += "; cleanup incomplete: " + "; ".join(leftovers)
+        source_restored = not any(item.startswith("hold_source:") for item in leftovers)
+        async with platform.sessions.begin() as session:
+            deployment = await deployments_repository.lock(session, source.id)
+            if deployment is not None:
+                deployment.status = (
+                    DeploymentStatus.ACTIVE if source_restored else DeploymentStatus.FAILED
+                )
+                deployment.error = message
+            outcome = RunStatus.FAILED if leftovers else RunStatus.COMPENSATED
+            await provisioning.finish_run(session, run_id, outcome, error=message)
+
+    async def _hostnames_back(self) -> None:
+        async with self.platform.sessions() as session:
+            made = await provisioning.ledger(session, self.source_run)
+        outputs = {name: entry.output for name, entry in made.items()}
+        steps = list(self.source_provider.provision_steps(self.source))
+        await switch_hostnames(steps, self.source, outputs)
 
 
 async def _restore_billing(

@@ -133,8 +133,11 @@ class Provider(ABC):
     async def holdings(self, deployment: DeploymentSpec) -> TenantHoldings:
         """What the deployment keeps that a smaller plan may not allow (vehicles, positions)."""
 
-    # whether the provider moves a deployment's data between its shared and dedicated hosting
+    # whether the provider can hand a deployment's data to another plane and take it in (a
+    # move between shared and dedicated hosting, on this provider or between two)
     moves_between_modes: ClassVar[bool] = False
+    # whether the deployment's URLs are DNS names of the provider's own (else the edge's)
+    stable_hostnames: ClassVar[bool] = False
 
     async def freeze_tenant(self, deployment: DeploymentSpec) -> None:
         """Wait out the writes in flight on the deployment's data, then refuse any more
@@ -146,7 +149,19 @@ class Provider(ABC):
         raise self._cannot_move()
 
     async def copy_tenant(self, source: DeploymentSpec, target: DeploymentSpec) -> CopyReport:
-        """Replace the target's copy of the tenant with the frozen source's, in one go."""
+        """Replace the target's copy of the tenant with the frozen source's, in one go (both
+        on this provider): through a dump unless the provider has a shorter way."""
+        return await self.restore_tenant(target, self.dump_tenant(source))
+
+    def dump_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[bytes]:
+        """The frozen deployment's data as one dump (``data/tenancy/dump.py``), streamed."""
+        raise self._cannot_move()
+
+    async def restore_tenant(
+        self, deployment: DeploymentSpec, chunks: AsyncIterator[bytes]
+    ) -> CopyReport:
+        """Replace the deployment's data with a dump streamed from another plane, all or
+        nothing (``data/tenancy/restore.py``)."""
         raise self._cannot_move()
 
     async def tenant_digests(self, deployment: DeploymentSpec) -> dict[str, TableDigest]:
@@ -159,8 +174,7 @@ class Provider(ABC):
 
     def _cannot_move(self) -> ProvisioningError:
         return ProvisioningError(
-            f"the {self.name} provider cannot move a deployment between shared and dedicated "
-            "hosting"
+            f"the {self.name} provider cannot move a deployment's data to or from another plane"
         )
 
     async def run(self) -> None:

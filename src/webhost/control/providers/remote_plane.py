@@ -21,16 +21,20 @@ from pydantic import ValidationError
 
 from webhost.control.keys.models import KeyScope
 from webhost.control.providers.retries import PLANE_RETRIES, RetryPolicy, retry_after_seconds
+from webhost.data.tenancy.dump_frames import MEDIA_TYPE
 from webhost.data.tenancy.limits import TenantLimits
 from webhost.data.tenancy.management import TenantHoldings
 from webhost.data.tenancy.management_schemas import (
     CapacityOut,
+    CopyOut,
+    DigestsOut,
     HoldingsOut,
     LimitsBody,
     TenantBody,
 )
 from webhost.data.tenancy.repository import ServingState
 from webhost.data.tenancy.scope import Tenant
+from webhost.data.tenancy.transfer import CopyReport, TableDigest
 from webhost.errors import ConfigurationError, ProvisioningError
 
 log = structlog.get_logger(__name__)
@@ -40,7 +44,7 @@ RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 HEALTH_POLL_SECONDS = 1.0
 # between two chunks of an export: a large table's first rows can take this long to come
 EXPORT_READ_SECONDS = 120.0
-M = TypeVar("M", HoldingsOut, CapacityOut)
+M = TypeVar("M", HoldingsOut, CapacityOut, CopyOut, DigestsOut)
 
 
 class PlaneRefusal(ProvisioningError):
@@ -180,10 +184,63 @@ class RemotePlane:
                     if line:
                         yield line
         except httpx.TransportError as exc:
-            raise ProvisioningError(
-                f"the data plane at {self.base_url} could not {action}: "
-                f"the connection failed ({type(exc).__name__})"
-            ) from None
+            raise self._cut(action, exc) from None
+
+    async def freeze(self, tenant_id: uuid.UUID) -> None:
+        await self._send("POST", f"/tenants/{tenant_id}/freeze", action="freeze the tenant")
+
+    async def thaw(self, tenant_id: uuid.UUID) -> None:
+        await self._send("POST", f"/tenants/{tenant_id}/thaw", action="thaw the tenant")
+
+    async def dump(self, tenant_id: uuid.UUID) -> AsyncIterator[bytes]:
+        """The tenant's dump (``data/tenancy/dump.py``), streamed; asked once, not retried."""
+        action = "dump the tenant's data"
+        try:
+            async with self._client.stream(
+                "GET",
+                f"{MANAGE}/tenants/{tenant_id}/data",
+                headers={"Accept": MEDIA_TYPE},
+                timeout=httpx.Timeout(self._client.timeout.connect, read=EXPORT_READ_SECONDS),
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise self._refusal(response, action)
+                async for chunk in response.aiter_raw():
+                    yield chunk
+        except httpx.TransportError as exc:
+            raise self._cut(action, exc) from None
+
+    async def restore(self, tenant_id: uuid.UUID, chunks: AsyncIterator[bytes]) -> CopyReport:
+        """Replace the tenant's data with a dump streamed from ``chunks`` (all or nothing)."""
+        action = "restore the tenant's data"
+        try:
+            response = await self._client.put(
+                f"{MANAGE}/tenants/{tenant_id}/data",
+                content=chunks,
+                headers={"Content-Type": MEDIA_TYPE},
+                timeout=httpx.Timeout(self._client.timeout.connect, read=EXPORT_READ_SECONDS),
+            )
+        except httpx.TransportError as exc:
+            raise self._cut(action, exc) from None
+        if not response.is_success:
+            raise self._refusal(response, action)
+        copied = self._parsed(response, CopyOut, action)
+        return CopyReport(tables=copied.tables, rows=copied.rows)
+
+    async def digests(self, tenant_id: uuid.UUID) -> dict[str, TableDigest]:
+        action = "digest the tenant's data"
+        response = await self._send("GET", f"/tenants/{tenant_id}/digests", action=action)
+        found = self._parsed(response, DigestsOut, action)
+        return {
+            digest.table: TableDigest(table=digest.table, rows=digest.rows, digest=digest.digest)
+            for digest in found.tables
+        }
+
+    def _cut(self, action: str, exc: httpx.TransportError) -> ProvisioningError:
+        return ProvisioningError(
+            f"the data plane at {self.base_url} could not {action}: "
+            f"the connection failed ({type(exc).__name__})"
+        )
 
     async def tenant_count(self) -> int:
         response = await self._send("GET", "/capacity", action="read its capacity")

@@ -114,3 +114,22 @@ class HoldingsOut(BaseModel):
 
 class CapacityOut(BaseModel):
     tenants: int = Field(description="How many tenants this plane holds.")
+
+
+class CopyOut(BaseModel):
+    """What a restore wrote: tables and rows."""
+
+    tables: int
+    rows: int
+
+
+class TableDigestOut(BaseModel):
+    table: str
+    rows: int
+    digest: str
+
+
+class DigestsOut(BaseModel):
+    """Row count and content digest of every table of the tenant (``transfer.digests``)."""
+
+    tables: list[TableDigestOut]

@@ -12,12 +12,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from webhost.control.keys.models import KeyScope
 from webhost.control.plans.models import DeploymentMode
 from webhost.control.providers.base import (
     DeploymentSpec,
     Endpoints,
-    Provider,
     ProvisioningStep,
     StepRun,
 )
@@ -25,8 +23,7 @@ from webhost.control.providers.cloudflare.hostnames import StableHostnames
 from webhost.control.providers.flyio import plane_steps, steps
 from webhost.control.providers.flyio.layout import layout_of
 from webhost.control.providers.flyio.machines import FlyMachinesApi
-from webhost.data.tenancy.management import TenantHoldings
-from webhost.data.tenancy.repository import ServingState
+from webhost.control.providers.remote_tenants import RemoteTenantProvider
 from webhost.errors import ConfigurationError, ProvisioningError
 
 if TYPE_CHECKING:
@@ -34,7 +31,7 @@ if TYPE_CHECKING:
     from webhost.control.providers.remote_plane import RemotePlane
 
 
-class FlyProvider(Provider):
+class FlyProvider(RemoteTenantProvider):
     name = "flyio"
 
     def __init__(self, context: ProviderContext) -> None:
@@ -121,45 +118,12 @@ class FlyProvider(Provider):
         return RemotePlane(self.plane_url(deployment), token)
 
     @asynccontextmanager
-    async def plane(self, deployment: DeploymentSpec) -> AsyncIterator[RemotePlane]:
+    async def tenant_plane(self, deployment: DeploymentSpec) -> AsyncIterator[RemotePlane]:
         plane = self.plane_at(deployment, await self.management_token(deployment))
         try:
             yield plane
         finally:
             await plane.aclose()
-
-    async def publish_key(
-        self,
-        deployment: DeploymentSpec,
-        prefix: str,
-        secret_digest: str,
-        scope: KeyScope = KeyScope.FULL,
-    ) -> None:
-        async with self.plane(deployment) as plane:
-            await plane.publish_key(deployment.id, prefix, secret_digest, scope)
-
-    async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:
-        async with self.plane(deployment) as plane:
-            await plane.revoke_key(deployment.id, prefix)
-
-    async def publish_limits(self, deployment: DeploymentSpec) -> None:
-        async with self.plane(deployment) as plane:
-            await plane.publish_limits(deployment.tenant, deployment.limits)
-
-    async def set_serving_state(
-        self, deployment: DeploymentSpec, state: ServingState, message: str | None = None
-    ) -> None:
-        async with self.plane(deployment) as plane:
-            await plane.set_serving_state(deployment.id, state, message)
-
-    async def holdings(self, deployment: DeploymentSpec) -> TenantHoldings:
-        async with self.plane(deployment) as plane:
-            return await plane.holdings(deployment.id)
-
-    async def export_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[str]:
-        async with self.plane(deployment) as plane:
-            async for line in plane.export_lines(deployment.id):
-                yield line
 
     async def close(self) -> None:
         await self.fly.aclose()

@@ -16,12 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from webhost.control.keys.models import KeyScope
 from webhost.control.plans.models import DeploymentMode
 from webhost.control.providers.base import (
     DeploymentSpec,
     Endpoints,
-    Provider,
     ProvisioningStep,
     StepRun,
 )
@@ -32,8 +30,7 @@ from webhost.control.providers.hetzner.hosts import HostResources, cloud_of, pla
 from webhost.control.providers.hetzner.placement import HostView, Placements
 from webhost.control.providers.hetzner.steps import SharedHostPlace, TenantOnHost
 from webhost.control.providers.remote_plane import RemotePlane
-from webhost.data.tenancy.management import TenantHoldings
-from webhost.data.tenancy.repository import ServingState
+from webhost.control.providers.remote_tenants import RemoteTenantProvider
 from webhost.errors import ProvisioningError
 
 if TYPE_CHECKING:
@@ -44,7 +41,7 @@ log = structlog.get_logger(__name__)
 RECLAIM_INTERVAL_SECONDS = 3600.0
 
 
-class HetznerProvider(Provider):
+class HetznerProvider(RemoteTenantProvider):
     name = "hetzner"
 
     def __init__(self, context: ProviderContext) -> None:
@@ -91,43 +88,10 @@ class HetznerProvider(Provider):
         return host
 
     @asynccontextmanager
-    async def _plane_of(self, deployment: DeploymentSpec) -> AsyncIterator[RemotePlane]:
+    async def tenant_plane(self, deployment: DeploymentSpec) -> AsyncIterator[RemotePlane]:
         host = await self._host_of(deployment)
         async with self.plane(host.id, host.management_token) as plane:
             yield plane
-
-    async def publish_key(
-        self,
-        deployment: DeploymentSpec,
-        prefix: str,
-        secret_digest: str,
-        scope: KeyScope = KeyScope.FULL,
-    ) -> None:
-        async with self._plane_of(deployment) as plane:
-            await plane.publish_key(deployment.id, prefix, secret_digest, scope)
-
-    async def revoke_key(self, deployment: DeploymentSpec, prefix: str) -> None:
-        async with self._plane_of(deployment) as plane:
-            await plane.revoke_key(deployment.id, prefix)
-
-    async def publish_limits(self, deployment: DeploymentSpec) -> None:
-        async with self._plane_of(deployment) as plane:
-            await plane.publish_limits(deployment.tenant, deployment.limits)
-
-    async def set_serving_state(
-        self, deployment: DeploymentSpec, state: ServingState, message: str | None = None
-    ) -> None:
-        async with self._plane_of(deployment) as plane:
-            await plane.set_serving_state(deployment.id, state, message)
-
-    async def holdings(self, deployment: DeploymentSpec) -> TenantHoldings:
-        async with self._plane_of(deployment) as plane:
-            return await plane.holdings(deployment.id)
-
-    async def export_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[str]:
-        async with self._plane_of(deployment) as plane:
-            async for line in plane.export_lines(deployment.id):
-                yield line
 
     async def remove_host(self, host: HostView) -> None:
         """Delete a draining host's resources, then its row (kept when something failed, so

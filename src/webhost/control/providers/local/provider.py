@@ -19,7 +19,7 @@ from webhost.control.plans.models import DeploymentMode
 from webhost.control.providers.base import DeploymentSpec, Endpoints, Provider, ProvisioningStep
 from webhost.control.providers.local import steps
 from webhost.control.providers.local.supervisor import ProcessSupervisor
-from webhost.data.tenancy import freeze, management, transfer
+from webhost.data.tenancy import dump, freeze, management, restore, transfer
 from webhost.data.tenancy.repository import ServingState
 from webhost.db import admin
 from webhost.db.engine import create_engine
@@ -185,6 +185,19 @@ class LocalProvider(Provider):
             self.transaction(self.database_for(target)) as writing,
         ):
             return await transfer.copy_tenant(reading, writing, source.tenant)
+
+    async def dump_tenant(self, deployment: DeploymentSpec) -> AsyncIterator[bytes]:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            # one snapshot: the dump is of one moment even if a write slipped past the freeze
+            await connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            async for chunk in dump.dump_tenant(connection, deployment.tenant):
+                yield chunk
+
+    async def restore_tenant(
+        self, deployment: DeploymentSpec, chunks: AsyncIterator[bytes]
+    ) -> transfer.CopyReport:
+        async with self.transaction(self.database_for(deployment)) as connection:
+            return await restore.restore_tenant(connection, deployment.tenant, chunks)
 
     async def tenant_digests(self, deployment: DeploymentSpec) -> dict[str, transfer.TableDigest]:
         async with self.transaction(self.database_for(deployment)) as connection:
