@@ -43,6 +43,10 @@ class FlyRuntime:
         self._kill()
         shutil.rmtree(self.volumes, ignore_errors=True)
 
+    def stop_plane(self) -> None:
+        """The machine's plane process ends (as if the machine died); nothing starts it again."""
+        self._kill()
+
     def _kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # the embedded PostgreSQL stops with it
