@@ -15,6 +15,7 @@ import structlog
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.requests import ClientDisconnect
 
 from webhost.data.plane import DataPlane
 from webhost.data.tenancy import freeze, transfer
@@ -111,6 +112,8 @@ async def restore(plane: PlaneDep, tenant_id: TenantId, request: Request) -> Cop
             report = await restore_tenant(connection, entry.tenant, request.stream())
     except DumpError as exc:
         raise BadRequest(f"the dump was not restored: {exc.message}") from None
+    except ClientDisconnect:
+        raise BadRequest("the dump was not restored: the sender went away mid-dump") from None
     except transfer.TransferError as exc:
         raise BadRequest(f"the dump was not restored: {exc.message}") from None
     log.info("tenant restored", tenant=str(tenant_id), tables=report.tables, rows=report.rows)
