@@ -17,14 +17,17 @@ COPY pyproject.toml README.md ./
 COPY src src
 RUN pip install --no-deps .
 
-# PostgreSQL refuses to run as root
+# PostgreSQL refuses to run as root: the entrypoint starts as root only to hand a freshly
+# mounted (root-owned) volume to this user, then runs the plane as it
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin webhost \
     && mkdir -p /data && chown webhost /data
-USER webhost
+COPY deploy/entrypoint.sh /usr/local/bin/webhost-entrypoint
 VOLUME /data
 EXPOSE 8080
 
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4)"]
 
-ENTRYPOINT ["webhost", "dataplane", "--embedded", "--host", "0.0.0.0", "--port", "8080"]
+# a Hetzner host's `docker run <image> dataplane ...` replaces the command, never the entrypoint
+ENTRYPOINT ["webhost-entrypoint"]
+CMD ["dataplane", "--embedded", "--host", "0.0.0.0", "--port", "8080"]
