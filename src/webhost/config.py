@@ -120,6 +120,19 @@ class Settings(BaseSettings):
         le=500,
         description="Size of each Fly volume for plans whose catalog entry names no storage_gb.",
     )
+    fly_certificate_wait_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        le=3600,
+        description="How long a Fly deployment's provisioning waits for Fly.io to issue the "
+        "certificates of its stable hostnames before the step fails (and is retried).",
+    )
+    fly_certificate_check_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How often Fly.io is asked to check a certificate it has not issued yet.",
+    )
     fly_plane_url: str = Field(
         default="https://{app}.fly.dev",
         description="Where the control plane reaches a Fly deployment's data plane; `{app}` "

@@ -136,6 +136,7 @@ def cloud_settings(
         "fly_org": FLY_ORG,
         "fly_image": "registry.fly.io/webhost-dataplane:test",
         "fly_plane_url": runtime.plane_url,
+        "fly_certificate_check_seconds": 0.05,
         "cloudflare_api_token": CLOUDFLARE_TOKEN,
         "cloudflare_zone_id": cloudflare.zone.id,
         "cloudflare_api_base": cloudflare.url,
@@ -160,6 +161,7 @@ def running_cloud(
         cloudflare = stack.enter_context(
             serve_fake_cloudflare(token=CLOUDFLARE_TOKEN, zone_name=ZONE)
         )
+        fly.acme_dns = cloudflare.cname_targets
         settings = cloud_settings(hetzner, planes, fly, runtime, cloudflare) | overrides
         platform = start_platform(server, data_dir, label, **settings)
         stack.callback(platform.stop)

@@ -105,6 +105,10 @@ class FakeCloudflare:
             records = self.zone.records.values()
             return [dict(r) for r in records if name is None or r["name"] == name]
 
+    def cname_targets(self, name: str) -> list[str]:
+        """What a resolver of ``name`` would be pointed to (the targets of its CNAMEs)."""
+        return [r["content"] for r in self.records(name) if r["type"] == "CNAME"]
+
     def requests(self, method: str | None = None, path: str | None = None) -> list[LoggedRequest]:
         """The requests received so far, oldest first; ``path`` may hold "*" segments."""
         with self._lock:

@@ -32,7 +32,10 @@ def start_fly_platform(
         "fly_api_base": fake.url,
         "fly_org": ORG,
         "fly_image": "registry.fly.io/webhost-dataplane:test",
+        "fly_certificate_check_seconds": 0.05,
     }
+    # Fly's DNS-01 validation looks the challenge records up in the fake zone
+    fake.acme_dns = cloudflare.cname_targets
     return start_platform(server, data_dir, label, **(values | overrides))
 
 

@@ -49,7 +49,8 @@ def test_machines_refused_for_good_undo_every_step_in_reverse_and_leave_nothing(
 
     assert fake_fly.apps == {}
     assert fake_cloudflare.records() == []
-    # the deletes, in the order they were sent: addresses, both regions' volumes, secrets, app
+    # the deletes, in the order they were sent: both names' certificates, addresses, both
+    # regions' volumes, secrets, app
     deletes = [
         (r.method, r.path.removeprefix(f"/v1/apps/{app}").split("/")[1:2])
         for r in fake_fly.requests
@@ -58,7 +59,16 @@ def test_machines_refused_for_good_undo_every_step_in_reverse_and_leave_nothing(
     kinds = [path[0] if path else "app" for _, path in deletes]
     assert kinds[0] == "secrets"  # the one set while provisioning
     undo = kinds[1:]
-    assert undo == ["ip_assignments", "ip_assignments", "volumes", "volumes", "secrets", "app"]
+    assert undo == [
+        "certificates",
+        "certificates",
+        "ip_assignments",
+        "ip_assignments",
+        "volumes",
+        "volumes",
+        "secrets",
+        "app",
+    ]
     # the management token is made once and never shows in the deployment's error
     secrets_set = fake_fly.requests_to("POST", f"/v1/apps/{app}/secrets")
     token = secrets_set[0].body["values"]["WEBHOST_DATAPLANE_MANAGEMENT_TOKEN"]

@@ -77,6 +77,7 @@ def test_a_professional_deployment_is_an_app_in_two_regions_behind_stable_hostna
             "fly_secrets",
             "fly_volumes",
             "fly_ips",
+            "fly_certificates",
             "fly_machines",
             "plane_healthy",
             "plane_tenant",
@@ -111,7 +112,24 @@ def test_a_professional_deployment_is_an_app_in_two_regions_behind_stable_hostna
         assert records == {
             (f"{slug}.api.{ZONE}", "CNAME", f"{app}.fly.dev", True),
             (f"{slug}.sync.{ZONE}", "CNAME", f"{app}.fly.dev", True),
+            # DNS-01 validation of each name's certificate, seen as it is (not proxied)
+            (
+                f"_acme-challenge.{slug}.api.{ZONE}",
+                "CNAME",
+                f"{slug}.api.{ZONE}.{app}.flydns.net",
+                False,
+            ),
+            (
+                f"_acme-challenge.{slug}.sync.{ZONE}",
+                "CNAME",
+                f"{slug}.sync.{ZONE}.{app}.flydns.net",
+                False,
+            ),
         }
+        # Fly's proxy holds a certificate for each stable name before Cloudflare sends one
+        with fake_fly.lock:
+            issued = {name: c["issued"] for name, c in fake_fly.apps[app].certificates.items()}
+        assert issued == {f"{slug}.api.{ZONE}": True, f"{slug}.sync.{ZONE}": True}
 
         # keys reach the plane through the provider: a published key works, a revoked one not
         key = create_key(customer)
@@ -155,7 +173,7 @@ def test_a_deleted_fly_deployment_leaves_no_app_volume_machine_or_hostname(
         deployment_id = customer.deployment["id"]
         wait_for_deployment(customer.client, deployment_id, timeout=120)
         assert app_of(deployment_id) in fake_fly.apps
-        assert len(fake_cloudflare.records()) == 2
+        assert len(fake_cloudflare.records()) == 4  # both names and their validation records
         queue_deletion(fly_platform, deployment_id)
         deleted = wait_for_deployment(customer.client, deployment_id, status="deleted", timeout=120)
     assert deleted["run"]["workflow"] == "deprovision"

@@ -90,7 +90,7 @@ def test_a_worker_killed_mid_step_resumes_without_a_second_app_volume_or_machine
         assert len(fake_fly.apps[app].volumes) == 2
         assert len(fake_fly.apps[app].live_machines()) == 2
         assert len(fake_fly.requests_to("POST", f"/v1/apps/{app}/machines")) == 2
-        assert len(fake_cloudflare.records()) == 2
+        assert len(fake_cloudflare.records()) == 4  # both names and their validation records
     finally:
         for process in (paused, worker):
             if process is not None:

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from tests.support.fakes.flyio import compute
+from tests.support.fakes.flyio import certificates, compute
 from tests.support.fakes.flyio.records import Fault, FlyError, LoggedRequest
 from tests.support.fakes.flyio.state import FakeFly
 from tests.support.servers import ServedApp
@@ -108,7 +108,16 @@ def fake_fly_app(fly: FakeFly) -> Starlette:
     app_path = "/v1/apps/{app}"
     machine_path = f"{app_path}/machines/{{machine}}"
     volume_path = f"{app_path}/volumes/{{volume}}"
+    certificate_path = f"{app_path}/certificates/{{hostname}}"
     routes = [
+        route(
+            f"{app_path}/certificates/acme",
+            "POST",
+            answer(certificates.request_acme, status=201, reads_body=True),
+        ),
+        route(certificate_path, "GET", answer(certificates.show)),
+        route(f"{certificate_path}/check", "POST", answer(certificates.check)),
+        route(certificate_path, "DELETE", answer(certificates.delete, status=204)),
         route("/v1/apps", "POST", answer(FakeFly.create_app, status=201, reads_body=True)),
         route(app_path, "GET", answer(FakeFly.show_app)),
         route(app_path, "DELETE", answer(FakeFly.delete_app, status=202)),

@@ -134,6 +134,7 @@ class FakeApp:
     secrets: dict[str, str] = field(default_factory=dict)
     secrets_version: int = 0
     ips: list[dict[str, Any]] = field(default_factory=list)
+    certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def live_machines(self) -> list[FakeMachine]:
         return [m for m in self.machines.values() if not m.destroyed]

@@ -15,6 +15,7 @@ import itertools
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from tests.support.fakes.flyio.records import (
@@ -40,6 +41,8 @@ class FakeFly:
         self.faults: list[Fault] = []
         self.requests: list[LoggedRequest] = []
         self.serial = itertools.count(1)
+        # the CNAME targets DNS holds for a name; None: every validation record is in place
+        self.acme_dns: Callable[[str], list[str]] | None = None
 
     # what tests arrange and inspect
 

@@ -27,8 +27,11 @@ def deployment_slug(deployment: DeploymentSpec) -> str:
     return deployment.tenant_name.removeprefix("t_")
 
 
-def cloudflare_dns(settings: Settings, *, retry: RetryPolicy | None = None) -> CloudflareDns:
-    """A client of the configured zone; refuses to start without the three settings it needs."""
+def cloudflare_dns(
+    settings: Settings, *, retry: RetryPolicy | None = None, proxied: bool = True
+) -> CloudflareDns:
+    """A client of the configured zone; refuses to start without the three settings it needs.
+    ``proxied=False``: its records are DNS only (a validation record must be seen as it is)."""
     missing = [
         name
         for name, value in (
@@ -48,7 +51,7 @@ def cloudflare_dns(settings: Settings, *, retry: RetryPolicy | None = None) -> C
         settings.cloudflare_zone_id or "",
         settings.base_domain or "",
         api_base=settings.cloudflare_api_base,
-        proxied=True,
+        proxied=proxied,
         retry=retry,
     )
 

@@ -43,13 +43,16 @@ def check_slug(slug: str) -> str:
     return slug
 
 
-def normalize_name(name: str, what: str) -> str:
-    """A hostname in the lowercase ASCII form Cloudflare stores, without the root dot."""
+def normalize_name(name: str, what: str, *, service: bool = False) -> str:
+    """A hostname in the lowercase ASCII form Cloudflare stores, without the root dot;
+    ``service``: a record's own name, whose first label may begin with an underscore."""
     if not name.isascii():
         raise ProvisioningError(f"{what} {name!r} is not an ASCII hostname (use its xn-- form)")
     normalized = name.lower().removesuffix(".")
     labels = normalized.split(".")
-    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
+    # a service name's first label starts with an underscore (``_acme-challenge``)
+    first = labels[0].removeprefix("_") if service else labels[0]
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in [first, *labels[1:]]):
         raise ProvisioningError(
             f"{what} {name!r} is not a hostname: two or more dot-separated labels of 1 to 63 "
             "letters, digits or hyphens, neither first nor last a hyphen"
@@ -61,7 +64,7 @@ def normalize_name(name: str, what: str) -> str:
 
 def name_in_zone(name: str, base_domain: str) -> str:
     """A record name of ours: strictly below the base domain, never the zone apex itself."""
-    normalized = normalize_name(name, "hostname")
+    normalized = normalize_name(name, "hostname", service=True)
     if not normalized.endswith(f".{base_domain}"):
         raise ProvisioningError(f"hostname {name!r} is not below the base domain {base_domain}")
     return normalized

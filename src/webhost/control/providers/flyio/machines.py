@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 from types import TracebackType
 from typing import Any
 
-from webhost.control.providers.flyio import apps, volumes
+from webhost.control.providers.flyio import apps, certificates, volumes
 from webhost.control.providers.flyio.machine_config import MachineConfig, config_drifted
 from webhost.control.providers.flyio.names import (
     check_app_name,
@@ -29,6 +29,7 @@ from webhost.control.providers.flyio.names import (
 )
 from webhost.control.providers.flyio.schemas import (
     FlyApp,
+    FlyCertificate,
     FlyIpAssignment,
     FlyMachine,
     FlyVolume,
@@ -107,6 +108,17 @@ class FlyMachinesApi:
     async def ensure_ips(self, app: str) -> list[FlyIpAssignment]:
         """A shared IPv4 and a dedicated IPv6 address, so ``<app>.fly.dev`` answers on both."""
         return await apps.ensure_ips(self._http, check_app_name(app))
+
+    async def ensure_certificate(self, app: str, hostname: str) -> FlyCertificate:
+        """The hostname on the app with a Let's Encrypt certificate asked for (once)."""
+        return await certificates.ensure_certificate(self._http, check_app_name(app), hostname)
+
+    async def check_certificate(self, app: str, hostname: str) -> FlyCertificate:
+        return await certificates.check_certificate(self._http, check_app_name(app), hostname)
+
+    async def delete_certificate(self, app: str, hostname: str) -> None:
+        """The hostname and its certificates off the app; already gone is fine."""
+        await certificates.delete_certificate(self._http, check_app_name(app), hostname)
 
     async def ensure_volume(self, app: str, name: str, region: str, size_gb: int) -> FlyVolume:
         """The volume ``name`` in ``region``, created when missing and grown when smaller than

@@ -21,6 +21,7 @@ from webhost.control.providers.base import (
 )
 from webhost.control.providers.cloudflare.hostnames import StableHostnames
 from webhost.control.providers.flyio import plane_steps, steps
+from webhost.control.providers.flyio.certificate_steps import FlyCertificates
 from webhost.control.providers.flyio.layout import layout_of
 from webhost.control.providers.flyio.machines import FlyMachinesApi
 from webhost.control.providers.remote_tenants import RemoteTenantProvider
@@ -74,6 +75,7 @@ class FlyProvider(RemoteTenantProvider):
             steps.FlySecrets(self),
             steps.FlyVolumes(self),
             steps.FlyAddresses(self),
+            FlyCertificates(self),
             steps.FlyMachines(self),
             plane_steps.PlaneHealthy(self),
             plane_steps.PlaneTenant(self),

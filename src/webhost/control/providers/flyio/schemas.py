@@ -109,3 +109,26 @@ def read_json(response: httpx.Response, shape: type[M], *, action: str) -> M:
             f"(HTTP {response.status_code})"
         ) from None
     return parsed
+
+
+class FlyAcmeChallenge(FlyModel):
+    name: str
+    target: str
+
+
+class FlyDnsRequirements(FlyModel):
+    acme_challenge: FlyAcmeChallenge | None = None
+
+
+class FlyCertificate(FlyModel):
+    """A hostname's certificates on an app (the Certificates resource's details)."""
+
+    hostname: str
+    configured: bool = False
+    status: str = ""
+    dns_requirements: FlyDnsRequirements | None = None
+    validation_errors: list[Any] = Field(default_factory=list)
+
+    @property
+    def challenge(self) -> FlyAcmeChallenge | None:
+        return self.dns_requirements.acme_challenge if self.dns_requirements else None
