@@ -188,3 +188,41 @@ def test_an_embedded_plane_without_a_management_token_refuses_to_start(tmp_path:
         "control plane provisions an embedded plane through its management API"
     ]
     assert not (tmp_path / "postgres").exists(), "it refused before starting PostgreSQL"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"WEBHOST_DATAPLANE_TLS_CERTIFICATE_FILE": "origin.pem"},
+            "error: WEBHOST_DATAPLANE_TLS_CERTIFICATE_FILE is set but "
+            "WEBHOST_DATAPLANE_TLS_KEY_FILE is not: HTTPS needs both",
+        ),
+        (
+            {
+                "WEBHOST_DATAPLANE_TLS_CERTIFICATE_FILE": "origin.pem",
+                "WEBHOST_DATAPLANE_TLS_KEY_FILE": "missing.key",
+            },
+            "error: WEBHOST_DATAPLANE_TLS_KEY_FILE names {dir}/missing.key, which this process "
+            "cannot read",
+        ),
+    ],
+)
+def test_a_plane_with_half_a_tls_setting_refuses_to_start_in_one_line(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    (tmp_path / "origin.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOST_DATAPLANE_")}
+    settings = {name: str(tmp_path / file) for name, file in files.items()}
+    result = subprocess.run(
+        [sys.executable, "-m", "webhost", "dataplane", "--embedded", "--port", str(free_port())],
+        env=inherited
+        | settings
+        | {"WEBHOST_DATA_DIR": str(tmp_path), "WEBHOST_DATAPLANE_MANAGEMENT_TOKEN": "t" * 32},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [message.format(dir=tmp_path)]
+    assert not (tmp_path / "postgres").exists(), "it refused before starting PostgreSQL"

@@ -306,6 +306,15 @@ class Settings(BaseSettings):
         "which the control plane provisions tenants and keys on a remote plane; without it "
         "the API is not served.",
     )
+    dataplane_tls_certificate_file: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain) `webhost dataplane` serves HTTPS with; a shared "
+        "host gets its Cloudflare origin certificate here. Needs the key file too.",
+    )
+    dataplane_tls_key_file: Path | None = Field(
+        default=None,
+        description="The PEM private key of WEBHOST_DATAPLANE_TLS_CERTIFICATE_FILE.",
+    )
     password_hash_concurrency: int = Field(
         default=2,
         ge=1,

@@ -11,6 +11,7 @@ on a switch, so clients reconnect to where the deployment is served.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,7 +29,7 @@ from tests.support.inspect import query
 from tests.support.platform import PlatformThread, start_platform
 from tests.support.proxy import FaultyProxy, Mode
 from tests.support.servers import free_port
-from tests.support.shared_hosts import SharedHostPlanes
+from tests.support.shared_hosts import SharedHostPlanes, origin_tls
 from webhost.db.urls import PostgresURL
 
 HETZNER_TOKEN = "b" * 64
@@ -37,6 +38,8 @@ FLY_ORG = "webhost-ops"
 CLOUDFLARE_TOKEN = "cf-token-moves-Vd7Lq2Xw"
 ZONE = "example.com"
 DEDICATED_PLANS = ("starter", "professional", "business")
+# a plane's port, and the TLS (trust, server name) an edge speaks to it, if any
+Upstream = tuple[int, tuple[ssl.SSLContext, str] | None]
 
 
 @dataclass
@@ -49,15 +52,17 @@ class Cloud:
     cloudflare: FakeCloudflare
     proxies: list[StableNameProxy] = field(default_factory=list)
 
-    def upstream_of(self, deployment_id: str) -> int | None:
-        """The port of the plane the deployment's API hostname leads to now."""
+    def upstream_of(self, deployment_id: str) -> Upstream | None:
+        """The plane the deployment's API hostname leads to now: its port, and for a shared
+        host the TLS the edge speaks to it (Full (strict): only the Origin CA's certificate)."""
         slug = deployment_id.replace("-", "")[:16]
         records = self.cloudflare.records(f"{slug}.api.{ZONE}")
         if not records:
             return None
         record = records[0]
         if record["type"] == "CNAME" and record["content"].endswith(".fly.dev"):
-            return urlsplit(self.runtime.plane_url).port
+            port = urlsplit(self.runtime.plane_url).port
+            return None if port is None else (port, None)
         hosts = query(
             self.platform.control_database,
             "SELECT id FROM shared_hosts WHERE address = $1",
@@ -66,7 +71,12 @@ class Cloud:
         if not hosts:
             return None
         plane = self.host_planes.boot(hosts[0][0])
-        return None if plane is None else urlsplit(plane.url).port
+        port = None if plane is None else urlsplit(plane.url).port
+        if plane is None or port is None:
+            return None
+        trust = origin_tls(self.cloudflare.origin_ca.ca_pem)
+        # the edge asks the host for the name the client asked the edge for
+        return port, (trust, f"{slug}.api.{ZONE}")
 
     def proxy_for(self, deployment_id: str) -> StableNameProxy:
         proxy = StableNameProxy(self, deployment_id).start()
@@ -96,18 +106,21 @@ class StableNameProxy:
         return self._proxy.ws_url
 
     def start(self) -> StableNameProxy:
-        port = self.cloud.upstream_of(self.deployment_id)
-        assert port is not None, "the deployment's hostname leads nowhere yet"
-        self._proxy = FaultyProxy(port).start()
+        upstream = self.cloud.upstream_of(self.deployment_id)
+        assert upstream is not None, "the deployment's hostname leads nowhere yet"
+        self._proxy = FaultyProxy(upstream[0])
+        self._proxy.upstream_tls = upstream[1]
+        self._proxy.start()
         self._watcher.start()
         return self
 
     def _follow(self) -> None:
         while not self._stop.wait(0.1):
-            port = self.cloud.upstream_of(self.deployment_id)
+            upstream = self.cloud.upstream_of(self.deployment_id)
             assert self._proxy is not None
-            if port is not None and port != self._proxy.upstream_port:
-                self._proxy.switch(Mode.PASS, upstream_port=port)
+            if upstream is not None and upstream[0] != self._proxy.upstream_port:
+                self._proxy.upstream_tls = upstream[1]
+                self._proxy.switch(Mode.PASS, upstream_port=upstream[0])
                 self.switches += 1
 
     def stop(self) -> None:
@@ -151,16 +164,16 @@ def running_cloud(
     """Everything started, paid plans given to flyio; all stopped afterwards."""
     with ExitStack() as stack:
         hetzner = stack.enter_context(serve_fake_hetzner(HETZNER_TOKEN))
-        planes = SharedHostPlanes(hetzner, server).start()
+        cloudflare = stack.enter_context(
+            serve_fake_cloudflare(token=CLOUDFLARE_TOKEN, zone_name=ZONE)
+        )
+        planes = SharedHostPlanes(hetzner, server, cloudflare).start()
         stack.callback(planes.stop)
         fly = stack.enter_context(
             serve_fake_fly(token=FLY_TOKEN, org_slug=FLY_ORG, start_delay=0.3)
         )
         runtime = FlyRuntime(fly, free_port()).start()
         stack.callback(runtime.stop)
-        cloudflare = stack.enter_context(
-            serve_fake_cloudflare(token=CLOUDFLARE_TOKEN, zone_name=ZONE)
-        )
         fly.acme_dns = cloudflare.cname_targets
         settings = cloud_settings(hetzner, planes, fly, runtime, cloudflare) | overrides
         platform = start_platform(server, data_dir, label, **settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
 from enum import Enum
 
@@ -24,6 +25,8 @@ class FaultyProxy:
     def __init__(self, upstream_port: int = 0, *, upstream_socket: str | None = None) -> None:
         self.upstream_port = upstream_port
         self.upstream_socket = upstream_socket
+        # (trust, server name): speak TLS to the upstream, as an edge does to its origin
+        self.upstream_tls: tuple[ssl.SSLContext, str] | None = None
         self.mode = Mode.PASS
         self.cut_answers = 0  # answers the server sent and the client never got
         self.port = 0
@@ -84,8 +87,9 @@ class FaultyProxy:
             if self.upstream_socket is not None:
                 up_reader, up_writer = await asyncio.open_unix_connection(self.upstream_socket)
             else:
+                trust, name = self.upstream_tls or (None, None)
                 up_reader, up_writer = await asyncio.open_connection(
-                    "127.0.0.1", self.upstream_port
+                    "127.0.0.1", self.upstream_port, ssl=trust, server_hostname=name
                 )
         except OSError:
             writer.close()

@@ -39,9 +39,13 @@ def free_port() -> int:
 
 
 class ServedApp:
-    def __init__(self, build: AppFactory, *, port: int = 0) -> None:
+    def __init__(
+        self, build: AppFactory, *, port: int = 0, tls: tuple[str, str] | None = None
+    ) -> None:
+        """``tls``: (certificate file, key file) to serve HTTPS with."""
         self._build = build
         self._requested_port = port
+        self._tls = tls
         self._thread: threading.Thread | None = None
         self._server: uvicorn.Server | None = None
         self._started = threading.Event()
@@ -51,11 +55,11 @@ class ServedApp:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self._tls else 'ws'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> ServedApp:
         sock = bind_socket(self._requested_port)
@@ -78,7 +82,8 @@ class ServedApp:
     async def _serve(self, sock: socket.socket) -> None:
         self.loop = asyncio.get_running_loop()
         app = await self._build()
-        self._server = uvicorn.Server(server_config(app, ws_ping_interval=None))
+        tls = {"ssl_certfile": self._tls[0], "ssl_keyfile": self._tls[1]} if self._tls else {}
+        self._server = uvicorn.Server(server_config(app, ws_ping_interval=None, **tls))
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         serving = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event

@@ -1,20 +1,26 @@
 """The shared hosts' side of the hetzner provider's tests: real data planes, one per server.
 
 A server made in the fake Hetzner Cloud "boots" on the first request for its host: a real data
-plane starts with the management token its cloud-init user data carries (nothing else knows
-it), on a data-plane database of its own. The control plane reaches each host through one
-router at ``{url}/{host_id}`` (WEBHOST_HETZNER_PLANE_URL), as it would through the host's name.
+plane starts with the management token and the origin certificate and key its cloud-init user
+data carries (nothing else knows them), serving HTTPS on a data-plane database of its own. The
+control plane reaches each host through one router at ``{url}/{host_id}``
+(WEBHOST_HETZNER_PLANE_URL), which plays Cloudflare's edge in Full (strict) mode: it speaks TLS
+to the host and accepts only a certificate of the fake Origin CA for the host's name.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import ssl
+import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,8 +28,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.support.database import create_dataplane_database
+from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.hetzner import FakeHetzner
 from tests.support.servers import ServedApp
+from webhost.control.providers.hetzner.cloud_init import TLS_CERTIFICATE, TLS_KEY
 from webhost.data.app import create_data_app
 from webhost.data.plane import DataPlane
 from webhost.db.urls import PostgresURL
@@ -37,16 +45,33 @@ class BootedPlane:
     served: ServedApp
     database: PostgresURL
     management_token: str
+    # the name its certificate is for, which a TLS client must ask for
+    tls_name: str
 
     @property
     def url(self) -> str:
         return self.served.url
 
 
+def origin_tls(ca_pem: str, *, check_hostname: bool = True) -> ssl.SSLContext:
+    """What Cloudflare's edge trusts of an origin: the Origin CA alone."""
+    context = ssl.create_default_context(cadata=ca_pem)
+    context.check_hostname = check_hostname
+    return context
+
+
+def written_file(user_data: str, path: str) -> str:
+    for written in yaml.safe_load(user_data.removeprefix("#cloud-config\n"))["write_files"]:
+        if written["path"] == path:
+            return str(written["content"])
+    raise AssertionError(f"the user data writes no {path}")
+
+
 @dataclass
 class SharedHostPlanes:
     hetzner: FakeHetzner
     server: PostgresURL
+    cloudflare: FakeCloudflare
     planes: dict[str, BootedPlane] = field(default_factory=dict)
     router: ServedApp | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -91,12 +116,17 @@ class SharedHostPlanes:
             assert found is not None, "the user data carries no management token"
             token = found.group(1)
             database = create_dataplane_database(self.server, timescaledb=False)
+            files = Path(tempfile.mkdtemp(prefix=f"host-{host_id}-"))
+            (files / "origin.pem").write_text(written_file(user_data, TLS_CERTIFICATE))
+            (files / "origin.key").write_text(written_file(user_data, TLS_KEY))
+            tls = (str(files / "origin.pem"), str(files / "origin.key"))
+            name = f"host-{host_id}.{self.cloudflare.zone.name}"
 
             async def build() -> Any:
                 plane = DataPlane(database, pool_size=2, management_token=SecretStr(token))
                 return create_data_app(plane)
 
-            booted = BootedPlane(ServedApp(build).start(), database, token)
+            booted = BootedPlane(ServedApp(build, tls=tls).start(), database, token, name)
             self.planes[host_id] = booted
             return booted
 
@@ -106,13 +136,15 @@ class SharedHostPlanes:
         if plane is None:
             return Response("no such host", status_code=502)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        async with httpx.AsyncClient(base_url=plane.url, timeout=60) as client:
+        verify = origin_tls(self.cloudflare.origin_ca.ca_pem)
+        async with httpx.AsyncClient(base_url=plane.url, timeout=60, verify=verify) as client:
             answer = await client.request(
                 request.method,
                 "/" + request.path_params["path"],
                 params=request.query_params.multi_items(),
                 content=await request.body(),
                 headers=headers,
+                extensions={"sni_hostname": plane.tls_name},
             )
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
         return Response(answer.content, status_code=answer.status_code, headers=kept)

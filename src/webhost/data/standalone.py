@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ class PlaneDatabase:
 
 def check_settings(settings: Settings, *, embedded: bool) -> None:
     """Refuse at once what cannot work, before a port or a database is touched."""
+    check_tls(settings)
     if embedded:
         if settings.dataplane_management_token is None:
             raise ConfigurationError(
@@ -71,6 +73,30 @@ def check_settings(settings: Settings, *, embedded: bool) -> None:
             "webhost dataplane needs WEBHOST_DATAPLANE_TENANT_ID (the supervisor sets it), "
             "or WEBHOST_DATAPLANE_MANAGEMENT_TOKEN to serve every tenant it is given"
         )
+
+
+def check_tls(settings: Settings) -> None:
+    files = {
+        "WEBHOST_DATAPLANE_TLS_CERTIFICATE_FILE": settings.dataplane_tls_certificate_file,
+        "WEBHOST_DATAPLANE_TLS_KEY_FILE": settings.dataplane_tls_key_file,
+    }
+    given = [name for name, path in files.items() if path is not None]
+    if len(given) == 1:
+        missing = next(name for name in files if name not in given)
+        raise ConfigurationError(f"{given[0]} is set but {missing} is not: HTTPS needs both")
+    for name, path in files.items():
+        if path is not None and not os.access(path, os.R_OK):
+            raise ConfigurationError(f"{name} names {path}, which this process cannot read")
+
+
+def tls_options(settings: Settings) -> dict[str, str]:
+    """uvicorn's options to serve HTTPS, when the plane has a certificate."""
+    if settings.dataplane_tls_certificate_file is None or settings.dataplane_tls_key_file is None:
+        return {}
+    return {
+        "ssl_certfile": str(settings.dataplane_tls_certificate_file),
+        "ssl_keyfile": str(settings.dataplane_tls_key_file),
+    }
 
 
 def open_database(settings: Settings, *, embedded: bool) -> PlaneDatabase:
@@ -108,7 +134,8 @@ def serve(settings: Settings, host: str, port: int, *, embedded: bool) -> None:
             fleet=FleetOptions.from_settings(settings),
             management_token=settings.dataplane_management_token,
         )
-        _PlaneServer(server_config(create_data_app(plane))).run(sockets=[listening])
+        config = server_config(create_data_app(plane), **tls_options(settings))
+        _PlaneServer(config).run(sockets=[listening])
     finally:
         listening.close()
         if database.embedded is not None:

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.support.fakes.cloudflare_origin_ca import OriginCA
 from tests.support.fakes.cloudflare_zone import CloudflareRefusal, CloudflareZone
 from tests.support.servers import ServedApp
 
@@ -62,6 +63,7 @@ class FakeCloudflare:
     def __init__(self, *, token: str, zone_name: str, max_per_page: int = 5_000_000) -> None:
         self.token = token
         self.zone = CloudflareZone(zone_name, max_per_page=max_per_page)
+        self.origin_ca = OriginCA(zone_name)
         self.url = ""  # the API base, set once served
         self._log: list[LoggedRequest] = []
         self._faults: list[Fault] = []
@@ -180,6 +182,14 @@ class FakeCloudflare:
     def _route(
         self, method: str, path: str, query: Mapping[str, str], body: bytes
     ) -> tuple[Any, dict[str, int] | None]:
+        certificates = re.fullmatch(r"/certificates(?:/([^/]+))?", path)
+        if certificates is not None:
+            found = _origin_ca_route(self, method, certificates.group(1), query, body)
+            if isinstance(found, list):  # one page holds them all
+                count = len(found)
+                info = {"page": 1, "per_page": max(count, 1), "count": count}
+                return found, info | {"total_count": count, "total_pages": 1}
+            return found, None
         match = re.fullmatch(r"/zones/([^/]+)/dns_records(?:/([^/]+))?", path)
         if match is None:
             raise CloudflareRefusal(400, 7000, "No route for that URI")
@@ -198,6 +208,22 @@ class FakeCloudflare:
         if record_id is not None and method == "DELETE":
             return self.zone.delete(record_id), None
         raise CloudflareRefusal(405, 10405, f"Method {method} not allowed for this path")
+
+
+def _origin_ca_route(
+    fake: FakeCloudflare,
+    method: str,
+    certificate_id: str | None,
+    query: Mapping[str, str],
+    body: bytes,
+) -> Any:
+    if certificate_id is None and method == "POST":
+        return fake.origin_ca.create(parse_json(body))
+    if certificate_id is None and method == "GET":
+        return fake.origin_ca.list(query, fake.zone.id)
+    if certificate_id is not None and method == "DELETE":
+        return fake.origin_ca.revoke(certificate_id)
+    raise CloudflareRefusal(405, 10405, f"Method {method} not allowed for this path")
 
 
 def parse_json(body: bytes) -> Any:

@@ -56,7 +56,9 @@ def cloudflare() -> Iterator[FakeCloudflare]:
 
 
 @pytest.fixture
-def host_planes(hetzner: FakeHetzner, postgres_server: PostgresURL) -> Iterator[SharedHostPlanes]:
-    planes = SharedHostPlanes(hetzner, postgres_server).start()
+def host_planes(
+    hetzner: FakeHetzner, postgres_server: PostgresURL, cloudflare: FakeCloudflare
+) -> Iterator[SharedHostPlanes]:
+    planes = SharedHostPlanes(hetzner, postgres_server, cloudflare).start()
     yield planes
     planes.stop()

@@ -11,7 +11,13 @@ from tests.control.providers.hetzner.hosts import make_firewall, make_volume, ne
 from tests.support.fakes.hetzner import FakeHetzner
 from webhost.control.providers.hetzner import yaml_text
 from webhost.control.providers.hetzner.cloud import HetznerCloud
-from webhost.control.providers.hetzner.cloud_init import shared_host_user_data
+from webhost.control.providers.hetzner.cloud_init import (
+    IMAGE_UID,
+    TLS_CERTIFICATE,
+    TLS_KEY,
+    HostTls,
+    shared_host_user_data,
+)
 from webhost.control.providers.hetzner.labels import host_labels
 from webhost.errors import ProvisioningError
 
@@ -177,3 +183,41 @@ def test_a_multi_line_secret_is_refused_without_showing_it() -> None:
 
     assert refused.value.message == "the value of WEBHOST_TOKEN must be one line of text"
     assert SECRET not in str(refused.value)
+
+
+def test_with_tls_the_plane_serves_https_with_a_key_only_the_image_user_reads() -> None:
+    tls = HostTls(
+        certificate_pem="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        key_pem="-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+    )
+    document = parsed(render(ports={443: 8001}, tls=tls))
+    certificate, key = written(document, TLS_CERTIFICATE), written(document, TLS_KEY)
+    assert certificate["content"] == tls.certificate_pem
+    assert key["content"] == tls.key_pem
+    assert (certificate["permissions"], key["permissions"]) == ("0644", "0600")
+    # the image's user (the Dockerfile's uid) owns the key, inside the container too
+    assert certificate["owner"] == key["owner"] == "webhost:webhost"
+    assert certificate["defer"] is key["defer"] is True  # written once the user exists
+    [default, user] = document["users"]
+    assert default == "default"
+    assert (user["name"], user["uid"], user["system"]) == ("webhost", IMAGE_UID, True)
+    assert environment_of(document)["WEBHOST_DATAPLANE_TLS_CERTIFICATE_FILE"] == TLS_CERTIFICATE
+    assert environment_of(document)["WEBHOST_DATAPLANE_TLS_KEY_FILE"] == TLS_KEY
+    unit = written(document, "/etc/systemd/system/webhost-dataplane.service")["content"]
+    assert "--volume /etc/webhost/tls:/etc/webhost/tls:ro" in unit
+    assert "--publish 443:8001" in unit
+    # without TLS there is no user, no key and no mount
+    plain = parsed(render())
+    assert "users" not in plain
+    assert "/etc/webhost/tls" not in yaml.safe_dump(plain)
+
+
+@pytest.mark.parametrize("field", ["certificate_pem", "key_pem"])
+def test_tls_material_that_is_not_pem_is_refused(field: str) -> None:
+    values = {
+        "certificate_pem": "-----BEGIN CERTIFICATE-----\n",
+        "key_pem": "-----BEGIN PRIVATE KEY-----\n",
+    }
+    values[field] = "not pem \u2603"
+    with pytest.raises(ProvisioningError, match="is not PEM text"):
+        render(tls=HostTls(**values))

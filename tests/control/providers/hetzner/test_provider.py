@@ -24,9 +24,10 @@ from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.hetzner import FakeHetzner
 from tests.support.platform import queue_deletion, wait_for_deployment
 from tests.support.polling import wait_until
-from tests.support.shared_hosts import SharedHostPlanes
+from tests.support.shared_hosts import SharedHostPlanes, origin_tls, written_file
 from webhost.control.plans.models import DeploymentMode
 from webhost.control.providers.base import DeploymentSpec
+from webhost.control.providers.hetzner.cloud_init import TLS_CERTIFICATE
 from webhost.db.urls import PostgresURL
 from webhost.errors import ProvisioningError
 
@@ -77,8 +78,19 @@ def test_a_hobby_deployment_runs_on_a_shared_host_and_its_keys_open_that_plane(
             plane = host_planes.planes[host_id]
             assert plane.management_token in hetzner.project.user_data[server_id]
 
+            # the host serves HTTPS with an origin certificate for its names, from user data
+            [issued] = cloudflare.origin_ca.live_for(f"host-{host_id}.{BASE_DOMAIN}")
+            assert issued["hostnames"] == [
+                f"host-{host_id}.{BASE_DOMAIN}",
+                f"*.api.{BASE_DOMAIN}",
+                f"*.sync.{BASE_DOMAIN}",
+            ]
+            user_data = hetzner.project.user_data[server_id]
+            assert written_file(user_data, TLS_CERTIFICATE) == issued["certificate"]
+            assert plane.url.startswith("https://")
             key = create_key(customer)
-            with api_client(plane.url, key["key"]) as app:
+            trust = origin_tls(cloudflare.origin_ca.ca_pem, check_hostname=False)
+            with api_client(plane.url, key["key"], verify=trust) as app:
                 assert app.put("/v1/collections/notes", json={"schema": "id"}).status_code == 201
                 assert app.get("/v1/collections").status_code == 200
                 made = app.post("/v1/collections/notes/records", json={"id": "on the host"})
@@ -138,6 +150,7 @@ def test_a_second_host_is_made_when_the_first_is_full(
                 with httpx.Client(
                     base_url=plane.url,
                     headers={"Authorization": f"Bearer {plane.management_token}"},
+                    verify=origin_tls(cloudflare.origin_ca.ca_pem, check_hostname=False),
                 ) as manage:
                     held = manage.get(f"/_manage/v1/tenants/{tenant_id}/holdings").status_code
                 assert held == (200 if on[tenant_id] == host_id else 404)
@@ -203,6 +216,7 @@ def test_a_deleted_hobby_deployment_leaves_its_host_and_nothing_of_itself(
             base_url=plane.url,
             headers={"Authorization": f"Bearer {plane.management_token}"},
             timeout=10,
+            verify=origin_tls(cloudflare.origin_ca.ca_pem, check_hostname=False),
         ) as manage:
             gone = manage.get(f"/_manage/v1/tenants/{deployment_id}/holdings")
             assert gone.status_code == 404, gone.text

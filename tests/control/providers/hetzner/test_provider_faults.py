@@ -153,6 +153,9 @@ def test_a_step_failing_for_good_is_undone_in_reverse_and_leaves_nothing(
     assert hosts(driven) == []
     assert placements(driven) == {}
     assert [record["name"] for record in cloudflare.records()] == [taken]
+    # the host's origin certificate was revoked with it
+    [issued] = cloudflare.origin_ca.certificates.values()
+    assert cloudflare.origin_ca.revoked == {issued["id"]}
 
 
 def test_hetzner_rate_limits_and_server_errors_are_waited_out(
@@ -235,3 +238,5 @@ def test_a_host_left_empty_stays_until_the_reclaim_sweep_removes_it(
     assert cloud_counts(hetzner) == (0, 0, 0)
     assert cloudflare.records() == []
     assert removed.startswith("shared-")
+    assert cloudflare.origin_ca.live_for(f"host-{removed}.{BASE_DOMAIN}") == []
+    assert len(cloudflare.origin_ca.revoked) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from webhost.control.providers.hetzner import yaml_text
 from webhost.control.providers.hetzner.validation import shown
@@ -17,6 +18,12 @@ from webhost.errors import ProvisioningError
 
 DATA_DIR = "/var/lib/webhost"
 ENVIRONMENT_FILE = "/etc/webhost/dataplane.env"
+TLS_DIR = "/etc/webhost/tls"
+TLS_CERTIFICATE = f"{TLS_DIR}/origin.pem"
+TLS_KEY = f"{TLS_DIR}/origin.key"
+# the image's user (Dockerfile): the plane in the container reads the key as this uid
+IMAGE_USER = "webhost"
+IMAGE_UID = 10001
 SERVICE = "webhost-dataplane.service"
 CONTAINER = "webhost-dataplane"
 
@@ -57,8 +64,16 @@ def _environment_file(environment: Mapping[str, str]) -> str:
     return "".join(lines)
 
 
+@dataclass(frozen=True)
+class HostTls:
+    """The host's origin certificate and key (PEM): the plane serves TLS with them."""
+
+    certificate_pem: str
+    key_pem: str
+
+
 def _service_unit(
-    image: str, mount_point: str, ports: Mapping[int, int], command: Sequence[str]
+    image: str, mount_point: str, ports: Mapping[int, int], command: Sequence[str], *, tls: bool
 ) -> str:
     run = [
         "/usr/bin/docker run --rm --name",
@@ -67,6 +82,7 @@ def _service_unit(
         ENVIRONMENT_FILE,
         "--volume",
         f"{mount_point}:{mount_point}",
+        *([f"--volume {TLS_DIR}:{TLS_DIR}:ro"] if tls else []),
         *(f"--publish {host}:{container}" for host, container in ports.items()),
         image,
         *command,
@@ -99,10 +115,12 @@ def shared_host_user_data(
     ports: Mapping[int, int],
     mount_point: str = DATA_DIR,
     command: Sequence[str] = (),
+    tls: HostTls | None = None,
 ) -> str:
     """``#cloud-config`` that installs Docker, mounts ``volume_device`` (formatted by Hetzner)
     at ``mount_point`` and runs ``image`` with ``command`` as a service, its data directory on
-    the volume, publishing ``ports`` (host port: container port)."""
+    the volume, publishing ``ports`` (host port: container port); with ``tls``, the plane
+    serves HTTPS with that certificate, its key readable by the image's user alone."""
     if not isinstance(image, str) or not _IMAGE.fullmatch(image):
         raise ProvisioningError(f"{shown(image)} is not a container image reference")
     _check_path("the volume device", volume_device)
@@ -117,10 +135,53 @@ def shared_host_user_data(
                 "line cannot carry as they are (spaces, quotes, '$', '%', ...)"
             )
     variables = {"WEBHOST_DATA_DIR": mount_point, **environment}
+    tls_files: list[yaml_text.Value] = []
+    if tls is not None:
+        for pem, what in ((tls.certificate_pem, "certificate"), (tls.key_pem, "key")):
+            if not pem.isascii() or "-----BEGIN " not in pem:
+                raise ProvisioningError(f"the host's TLS {what} is not PEM text")
+        variables |= {
+            "WEBHOST_DATAPLANE_TLS_CERTIFICATE_FILE": TLS_CERTIFICATE,
+            "WEBHOST_DATAPLANE_TLS_KEY_FILE": TLS_KEY,
+        }
+        owner = f"{IMAGE_USER}:{IMAGE_USER}"
+        # deferred: written once the users below exist, so the key can be the image user's
+        tls_files = [
+            {
+                "path": TLS_CERTIFICATE,
+                "owner": owner,
+                "permissions": "0644",
+                "content": tls.certificate_pem,
+                "defer": True,
+            },
+            {
+                "path": TLS_KEY,
+                "owner": owner,
+                "permissions": "0600",
+                "content": tls.key_pem,
+                "defer": True,
+            },
+        ]
     document: dict[str, yaml_text.Value] = {
         "package_update": True,
         "packages": ["docker.io"],
         "mounts": [[volume_device, mount_point, "ext4", "defaults,nofail,discard", "0", "2"]],
+        **(
+            {
+                "users": [
+                    "default",
+                    {
+                        "name": IMAGE_USER,
+                        "uid": IMAGE_UID,
+                        "system": True,
+                        "shell": "/usr/sbin/nologin",
+                        "lock_passwd": True,
+                    },
+                ]
+            }
+            if tls is not None
+            else {}
+        ),
         "write_files": [
             {
                 "path": ENVIRONMENT_FILE,
@@ -132,8 +193,9 @@ def shared_host_user_data(
                 "path": f"/etc/systemd/system/{SERVICE}",
                 "owner": "root:root",
                 "permissions": "0644",
-                "content": _service_unit(image, mount_point, ports, command),
+                "content": _service_unit(image, mount_point, ports, command, tls=tls is not None),
             },
+            *tls_files,
         ],
         "runcmd": [
             ["mkdir", "-p", mount_point],

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from webhost.control.providers.cloudflare.hostnames import cloudflare_dns
+from webhost.control.providers.cloudflare.origin_ca import OriginCertificates
 from webhost.control.providers.hetzner.cloud import HetznerCloud
-from webhost.control.providers.hetzner.cloud_init import shared_host_user_data
+from webhost.control.providers.hetzner.cloud_init import HostTls, shared_host_user_data
 from webhost.control.providers.hetzner.firewalls import shared_host_rules
 from webhost.control.providers.hetzner.labels import host_labels
 from webhost.errors import ConfigurationError, ProvisioningError
@@ -19,7 +20,7 @@ from webhost.errors import ConfigurationError, ProvisioningError
 if TYPE_CHECKING:
     from webhost.config import Settings
 
-# the data plane's port inside the container; the host publishes it on port 80
+# the data plane's port inside the container; the host publishes it on port 443 (HTTPS)
 PLANE_PORT = 8001
 # what a host's plane URL template may use
 PLANE_URL_FIELDS = ("host_id", "base_domain")
@@ -38,6 +39,12 @@ def host_dns_name(settings: Settings, host_id: str) -> str:
 def host_dns_owner(host_id: str) -> str:
     """The comment of the host's own DNS record (deployments' records name the deployment)."""
     return f"webhost shared host {host_id}"
+
+
+def host_certificate_names(settings: Settings, host_id: str) -> list[str]:
+    """What the host's origin certificate covers: its own name and every deployment name."""
+    base = (settings.base_domain or "").lower().removesuffix(".")
+    return [host_dns_name(settings, host_id), f"*.api.{base}", f"*.sync.{base}"]
 
 
 def plane_url_of(settings: Settings, host_id: str) -> str:
@@ -66,7 +73,8 @@ class HostResources:
         self.cloud = cloud
 
     async def build(self, host_id: str, management_token: str) -> BuiltHost:
-        """Firewall, volume and server (cloud-init runs the data plane), then the host's name."""
+        """Firewall, volume, an origin certificate and the server (cloud-init runs the data plane
+        with them, serving HTTPS), then the host's name."""
         labels = host_labels(host_id)
         operator = self.settings.hetzner_operator_cidr
         rules = shared_host_rules(
@@ -79,12 +87,19 @@ class HostResources:
         volume = await self.cloud.ensure_volume(
             f"webhost-{host_id}", self.settings.hetzner_volume_gb, labels
         )
+        tls = None
+        if not await self.cloud.has_server(host_id):
+            # a server made already keeps the user data (and the key) it was made with
+            async with OriginCertificates(self.settings) as origin:
+                issued = await origin.issue(host_certificate_names(self.settings, host_id))
+            tls = HostTls(certificate_pem=issued.certificate_pem, key_pem=issued.key_pem)
         user_data = shared_host_user_data(
             image=self.settings.hetzner_dataplane_image,
             environment={"WEBHOST_DATAPLANE_MANAGEMENT_TOKEN": management_token},
             volume_device=volume.linux_device,
-            ports={80: PLANE_PORT},
+            ports={443: PLANE_PORT},
             command=plane_command(),
+            tls=tls,
         )
         server = await self.cloud.ensure_server(host_id, labels, user_data, firewall, volume)
         if server.ipv4 is None:
@@ -104,6 +119,9 @@ class HostResources:
         await self.cloud.delete_server(host_id)
         await self.cloud.delete_volume(host_id)
         await self.cloud.delete_firewall(host_id)
+        # every certificate issued for it, a retried build's unused ones too
+        async with OriginCertificates(self.settings) as origin:
+            await origin.revoke_for(host_dns_name(self.settings, host_id))
 
 
 def cloud_of(settings: Settings) -> HetznerCloud:

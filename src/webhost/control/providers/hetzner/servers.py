@@ -156,6 +156,16 @@ class ServerOperations(ProjectOperations):
             raise ProvisioningError(f"server {server.name!r} has no public IPv4 address")
         return server.ipv4
 
+    async def has_server(self, host_id: str) -> bool:
+        """Whether the host's server exists (a retried build must not make it new user data)."""
+        selector = host_selector(host_id)
+        servers = self._hcloud.servers
+
+        def find() -> bool:
+            return only_one("server", host_id, servers.get_all(label_selector=selector)) is not None
+
+        return await self._calls.run(f"looking up the server of host {host_id!r}", find)
+
     async def delete_server(self, host_id: str) -> None:
         """Delete the host's server; Hetzner detaches its volume and firewall with it."""
         selector = host_selector(host_id)
