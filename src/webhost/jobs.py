@@ -24,7 +24,11 @@ from webhost.db.urls import PostgresURL
 if TYPE_CHECKING:
     from webhost.platform import Platform
 
-TASK_MODULES = ("webhost.control.provisioning.tasks", "webhost.control.moves.tasks")
+TASK_MODULES = (
+    "webhost.control.provisioning.tasks",
+    "webhost.control.moves.tasks",
+    "webhost.control.deployments.tasks",
+)
 
 JobFunction = Callable[..., Coroutine[Any, Any, None]]
 

@@ -38,7 +38,7 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
-from webhost.control.deployments import export, plan_change
+from webhost.control.deployments import export, plan_change, reshape
 from webhost.control.deployments import service as deployments
 from webhost.control.moves import service as moves
 from webhost.control.signup.schemas import SignupIn
@@ -313,6 +313,16 @@ async def retry_move(
     deployment = await deployments.visible_deployment(session, operator, deployment_id)
     billing_api = platform.billing.api if platform.billing else None
     await plan_change.retry_move(session, platform.providers, billing_api, deployment)
+    return redirect(request, "/operator")
+
+
+@router.post("/operator/deployments/{deployment_id}/reshape/retry", dependencies=CsrfChecked)
+async def retry_reshape(
+    deployment_id: uuid.UUID, request: Request, operator: BrowserOperatorDep, session: SessionDep
+) -> Response:
+    """The servers of the deployment's plan, asked for again after that failed for good."""
+    deployment = await deployments.visible_deployment(session, operator, deployment_id)
+    await reshape.retry(session, deployment)
     return redirect(request, "/operator")
 
 

@@ -13,6 +13,7 @@ from webhost.control.accounts.models import Account, Organization
 from webhost.control.billing import service as billing
 from webhost.control.billing.models import Subscription
 from webhost.control.deployments import repository as deployments_repository
+from webhost.control.deployments import reshape
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import DeploymentStatus
 from webhost.control.deployments.schemas import DeploymentOut
@@ -63,6 +64,8 @@ class OperatorRow:
     # where its plane is reached now (the edge routes its stable URLs there)
     plane_url: str | None = None
     move: MoveOut | None = None
+    # a plan change within its mode whose servers did not come in line: it can be retried
+    reshape_failed: bool = False
 
     @property
     def stripe_links(self) -> list[tuple[str, str]]:
@@ -166,6 +169,7 @@ async def operator_page(session: AsyncSession) -> OperatorPage:
                 subscription=await billing.subscription_of(session, deployment.organization_id),
                 plane_url=deployment.plane_url,
                 move=await moves.newest_move(session, deployment),
+                reshape_failed=reshape.needs_retry(deployment),
             )
         )
     return OperatorPage(

@@ -12,7 +12,7 @@ from webhost.control.dependencies import (
     PlatformDep,
     SessionDep,
 )
-from webhost.control.deployments import export, plan_change, repository, service
+from webhost.control.deployments import export, plan_change, repository, reshape, service
 from webhost.control.deployments.schemas import DeploymentOut, PlanChangeIn
 from webhost.control.keys.device_keys import device_key_for_member
 from webhost.control.moves import service as moves
@@ -141,6 +141,22 @@ async def retry_move(
         deployment,
     )
     return await service.describe(session, moving)
+
+
+@router.post(
+    "/admin/deployments/{deployment_id}/reshape/retry",
+    response_model=DeploymentOut,
+    status_code=202,
+    tags=["operator"],
+)
+async def retry_reshape(
+    deployment_id: uuid.UUID, operator: OperatorDep, session: SessionDep
+) -> DeploymentOut:
+    """Bring the servers in line with the deployment's plan again, after that failed for good
+    (409 otherwise); the deployment serves on meanwhile."""
+    deployment = await service.visible_deployment(session, operator, deployment_id)
+    await reshape.retry(session, deployment)
+    return await service.describe(session, deployment)
 
 
 @router.post(

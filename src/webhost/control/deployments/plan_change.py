@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webhost.control.billing import service as billing
 from webhost.control.billing.stripe_api import StripeApi
-from webhost.control.deployments import repository
+from webhost.control.deployments import repository, reshape
 from webhost.control.deployments import service as deployments
 from webhost.control.deployments.models import Deployment, DeploymentStatus
 from webhost.control.moves import service as moves
@@ -52,7 +52,18 @@ async def change_plan(
     if current.id == plan.id:
         raise Conflict(f"the deployment is already on the {plan.slug} plan")
     spec = await deployments.spec_of(session, locked)
-    await _check_fits(await providers.get(spec.provider).holdings(spec), plan, change)
+    provider = providers.get(spec.provider)
+    if (
+        plan.mode == locked.mode
+        and provider.primary_region_holds_data
+        and plan.regions
+        and locked.region not in plan.regions
+    ):
+        raise Conflict(
+            f"the {plan.slug} plan does not run in {locked.region}, where this deployment's "
+            f"data is ({', '.join(plan.regions)} only): a plan change cannot move it there"
+        )
+    await _check_fits(await provider.holdings(spec), plan, change)
     subscription = await billing.subscription_of(session, locked.organization_id)
     # Stripe first: a refusal there leaves the deployment as it was
     if (
@@ -85,6 +96,8 @@ async def change_plan(
         partial(providers.get(changed.provider).publish_limits, changed),
         name=f"limits {locked.id}",
     )
+    # and what serves it follows the new plan's regions and sizes, while it serves on
+    await reshape.queue_reshape(session, locked, plan.slug)
     return locked
 
 

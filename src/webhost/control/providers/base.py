@@ -177,6 +177,15 @@ class Provider(ABC):
             f"the {self.name} provider cannot move a deployment's data to or from another plane"
         )
 
+    # whether the deployment's data lives in its primary region (a plan without that region
+    # cannot take it in place)
+    primary_region_holds_data: ClassVar[bool] = False
+
+    async def reshape(self, deployment: DeploymentSpec) -> None:
+        """Bring what serves the deployment in line with its plan after a change within its
+        mode (regions added or dropped, machine sizes): idempotent; nothing by default."""
+        return
+
     async def run(self) -> None:
         """Long-running duties (e.g. supervising processes); returns when there are none."""
         return

@@ -99,6 +99,9 @@ class FlyMachinesApi:
         """Release the app's public addresses; an app already gone has none."""
         await apps.release_ips(self._http, check_app_name(app))
 
+    async def list_volumes(self, app: str) -> list[FlyVolume]:
+        return await volumes.list_volumes(self._http, check_app_name(app))
+
     async def find_volume(self, app: str, name: str, region: str) -> FlyVolume | None:
         """The live volume ``name`` in ``region`` (the oldest, should there be several)."""
         return await volumes.find_volume(

@@ -22,7 +22,7 @@ from webhost.control.providers.base import (
 from webhost.control.providers.cloudflare.hostnames import StableHostnames
 from webhost.control.providers.flyio import plane_steps, steps
 from webhost.control.providers.flyio.certificate_steps import FlyCertificates
-from webhost.control.providers.flyio.layout import layout_of
+from webhost.control.providers.flyio.layout import MANAGEMENT_TOKEN, VOLUME_NAME, layout_of
 from webhost.control.providers.flyio.machines import FlyMachinesApi
 from webhost.control.providers.remote_tenants import RemoteTenantProvider
 from webhost.errors import ConfigurationError, ProvisioningError
@@ -126,6 +126,26 @@ class FlyProvider(RemoteTenantProvider):
             yield plane
         finally:
             await plane.aclose()
+
+    primary_region_holds_data = True
+
+    async def reshape(self, deployment: DeploymentSpec) -> None:
+        """A volume and a standby machine in each region the plan adds, the plan's size for
+        every machine (Fly restarts one it resizes), and the machines and volumes of regions
+        it dropped removed; the primary and its volume are never replaced."""
+        layout = layout_of(self.context.settings, deployment)
+        token = await self.management_token(deployment)
+        version = await self.fly.set_secrets(layout.app, {MANAGEMENT_TOKEN: token})
+        run = StepRun(deployment)
+        run.outputs[steps.FlyVolumes.name] = await steps.FlyVolumes(self).apply(run)
+        run.outputs[steps.FlySecrets.name] = {"version": version}
+        await steps.FlyMachines(self).apply(run)
+        for machine in await self.fly.list_machines(layout.app):
+            if machine.name not in layout.machine_names:
+                await self.fly.delete_machine(layout.app, machine.id)
+        for volume in await self.fly.list_volumes(layout.app):
+            if volume.name == VOLUME_NAME and volume.region not in layout.regions:
+                await self.fly.delete_volume(layout.app, volume.id)
 
     async def close(self) -> None:
         await self.fly.aclose()

@@ -29,12 +29,17 @@ async def ensure_volume(
     return volume
 
 
-async def find_volume(http: FlyTransport, app: str, name: str, region: str) -> FlyVolume | None:
-    """Fly.io allows several volumes of one name; the oldest live one is the deployment's."""
+async def list_volumes(http: FlyTransport, app: str) -> list[FlyVolume]:
+    """The app's live volumes."""
     action = f"list the volumes of app {app}"
     response = await http.send("GET", f"/v1/apps/{segment(app)}/volumes", action=action)
-    volumes = read_json(response, list[FlyVolume], action=action)
-    matching = [v for v in volumes if v.name == name and v.region == region and v.live]
+    return [v for v in read_json(response, list[FlyVolume], action=action) if v.live]
+
+
+async def find_volume(http: FlyTransport, app: str, name: str, region: str) -> FlyVolume | None:
+    """Fly.io allows several volumes of one name; the oldest live one is the deployment's."""
+    volumes = await list_volumes(http, app)
+    matching = [v for v in volumes if v.name == name and v.region == region]
     return min(matching, key=lambda v: (v.created_at or "", v.id)) if matching else None
 
 
