@@ -1,5 +1,6 @@
 """``webhost dataplane --embedded``: a plane with nothing but its data directory, provisioned
-through its management API, keeps its tenants and their data across a kill -9."""
+through its management API, keeps its tenants and their data across a kill -9, and a restore
+killed mid-stream leaves nothing of itself."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +20,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.data.tenancy.copies import dump_of, fill, in_transaction
 from tests.support.clients import api_client
+from tests.support.database import provision_tenant
 from tests.support.inspect import processes_using
 from tests.support.management import MANAGEMENT_TOKEN, management_client, provision_through_api
 from tests.support.polling import wait_until
-from tests.support.servers import fixed_port_range
+from tests.support.servers import ServedApp, fixed_port_range
+from webhost.data.tenancy import freeze, transfer
 from webhost.data.tenancy.scope import tenant_name_for
+from webhost.db.urls import PostgresURL
 
 
 @pytest.fixture
@@ -109,3 +116,62 @@ def test_an_embedded_plane_for_one_tenant_refuses_others(data_dir: Path) -> None
         theirs = manage.put(f"/_manage/v1/tenants/{other}", json={"name": tenant_name_for(other)})
         assert theirs.status_code == 404
         assert manage.get("/_manage/v1/capacity").json() == {"tenants": 1}
+
+
+def test_a_restore_killed_mid_stream_changes_nothing_and_the_next_one_lands_whole(
+    data_dir: Path, data_server: ServedApp, dataplane_database: PostgresURL
+) -> None:
+    source = provision_tenant(dataplane_database)
+    with api_client(data_server.url, source.api_key) as client:
+        fill(client)
+    in_transaction(dataplane_database, lambda c: freeze.freeze(c, source.tenant))
+    try:
+        dump = dump_of(dataplane_database, source.tenant)
+        expected = in_transaction(dataplane_database, lambda c: transfer.digests(c, source.tenant))
+    finally:
+        in_transaction(dataplane_database, lambda c: freeze.thaw(c, source.tenant))
+    port = fixed_port_range(1)
+    url = f"http://127.0.0.1:{port}"
+    path = f"/_manage/v1/tenants/{source.tenant.id}"
+    halfway, released = threading.Event(), threading.Event()
+
+    def half_then_stall() -> Iterator[bytes]:
+        yield dump[: len(dump) // 2]
+        halfway.set()
+        released.wait(60)  # the plane is killed while it waits for the rest
+
+    with embedded_plane(data_dir, port) as process, management_client(url) as manage:
+        made = manage.put(path, json={"name": source.tenant.name, "limits": {}})
+        assert made.status_code == 200, made.text
+        before = manage.get(f"{path}/digests").json()
+        outcome: list[BaseException | httpx.Response] = []
+
+        def send() -> None:
+            try:
+                outcome.append(manage.put(f"{path}/data", content=half_then_stall()))
+            except httpx.HTTPError as exc:
+                outcome.append(exc)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert halfway.wait(30)
+        time.sleep(0.5)  # the first half is in the plane's open transaction
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        released.set()
+        sender.join(30)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], httpx.HTTPError)  # never acknowledged
+    with embedded_plane(data_dir, port), management_client(url) as manage:
+        assert manage.get(f"{path}/digests").json() == before  # nothing of the half landed
+        restored = manage.put(f"{path}/data", content=dump)
+        assert restored.status_code == 200, restored.text
+        after = {
+            t["table"]: (t["rows"], t["digest"])
+            for t in manage.get(f"{path}/digests").json()["tables"]
+        }
+        assert after == {name: (d.rows, d.digest) for name, d in expected.items()}
+        with api_client(url, source.api_key) as client:
+            listed = client.get("/v1/collections/trips/records", params={"limit": 100})
+            assert listed.status_code == 200, listed.text
+            assert len(listed.json()) == 30

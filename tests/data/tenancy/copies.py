@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webhost.data.tenancy import management
+from webhost.data.tenancy.dump import dump_tenant
 from webhost.data.tenancy.scope import Tenant
 from webhost.db.engine import create_engine
 from webhost.db.urls import PostgresURL
@@ -80,3 +81,11 @@ def fill(client: Any) -> None:
         for n in range(20)  # three weeks: three partitions the target does not have yet
     ]
     assert client.post("/v1/fleet/positions", json=points).status_code == 200
+
+
+def dump_of(database: PostgresURL, tenant: Tenant) -> bytes:
+    async def read(connection: AsyncConnection) -> bytes:
+        await connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return b"".join([chunk async for chunk in dump_tenant(connection, tenant)])
+
+    return in_transaction(database, read)

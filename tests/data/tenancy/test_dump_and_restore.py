@@ -13,13 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.data.tenancy.copies import fill, in_transaction, provision_copy_target
+from tests.data.tenancy.copies import dump_of, fill, in_transaction, provision_copy_target
 from tests.support.clients import api_client
 from tests.support.database import create_dataplane_database, provision_tenant
 from tests.support.servers import ServedApp
 from webhost.data.fleet import plane_choices
 from webhost.data.tenancy import freeze, transfer
-from webhost.data.tenancy.dump import dump_tenant
 from webhost.data.tenancy.dump_frames import DumpError, frame, opening
 from webhost.data.tenancy.restore import restore_tenant
 from webhost.data.tenancy.scope import Tenant
@@ -47,14 +46,6 @@ def restored_target(postgres_server: PostgresURL, dumped: tuple[Tenant, bytes]) 
     provision_copy_target(target, tenant)
     restore(target, tenant, [dump])
     return target
-
-
-def dump_of(database: PostgresURL, tenant: Tenant) -> bytes:
-    async def read(connection: AsyncConnection) -> bytes:
-        await connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        return b"".join([chunk async for chunk in dump_tenant(connection, tenant)])
-
-    return in_transaction(database, read)
 
 
 def restore(database: PostgresURL, tenant: Tenant, chunks: list[bytes]) -> transfer.CopyReport:
