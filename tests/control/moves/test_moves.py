@@ -298,3 +298,30 @@ def test_an_operator_removes_a_kept_old_copy_early_and_the_deployment_can_move_b
     back = customer.client.post(f"/api/deployments/{deployment_id}/plan", json={"plan": "hobby"})
     assert back.status_code == 202, back.text
     wait_moved(customer, deployment_id, "shared")
+
+
+def test_once_the_window_is_over_a_move_back_waits_for_the_removal_with_retry_after(
+    platform: PlatformThread, signup: Callable[..., Customer]
+) -> None:
+    customer = signup("hobby")
+    deployment_id = customer.deployment["id"]
+    wait_for_deployment(customer.client, deployment_id)
+    move_to(customer, deployment_id, "starter")
+    wait_moved(customer, deployment_id, "dedicated")
+    # the safety window has ended; its removal job is due but has not finished
+    query(
+        platform.control_database,
+        "UPDATE workflow_runs SET parameters = parameters || "
+        "jsonb_build_object('remove_source_at', $2::text) "
+        "WHERE deployment_id = $1 AND workflow = 'migrate'",
+        uuid.UUID(deployment_id),
+        "2026-01-01T00:00:00+00:00",
+    )
+    back = customer.client.post(f"/api/deployments/{deployment_id}/plan", json={"plan": "hobby"})
+    assert back.status_code == 409, back.text
+    assert back.json()["error"]["message"] == (
+        "the copy this deployment moved from is being removed; it can move again once that is done"
+    )
+    assert int(back.headers["retry-after"]) >= 1
+    after = customer.client.get(f"/api/deployments/{deployment_id}").json()
+    assert (after["status"], after["plan"]) == ("active", "starter")
