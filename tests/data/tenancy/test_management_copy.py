@@ -4,14 +4,18 @@ body limit goes through; a bad dump is 400 with what is wrong; and each call wan
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.data.tenancy.copies import fill
 from tests.data.yjs.planes import StartedPlane
+from tests.support.bad_input import OVER_HTTP, assert_clear_error, json_values, nul_strings
 from tests.support.clients import api_client
 from tests.support.database import create_dataplane_database
 from tests.support.management import (
@@ -23,6 +27,11 @@ from tests.support.management import (
 from tests.support.servers import ServedApp
 from webhost.data.tenancy.dump_frames import MEDIA_TYPE, frame, opening
 from webhost.db.urls import PostgresURL
+
+
+@pytest.fixture
+def managed_tenant(manage: httpx.Client) -> ManagedTenant:
+    return provision_through_api(manage)
 
 
 @pytest.fixture
@@ -120,3 +129,38 @@ def test_every_move_call_wants_the_management_token_and_a_known_tenant(
         assert guessing.request(method, path, content=b"x").status_code == 401
     unknown = manage.request(method, path, content=b"x")
     assert unknown.status_code == 404, unknown.text
+
+
+FRAME_KINDS = ["weeks", "table", "data", "table_end", "sequences", "keys", "end", "other"]
+generated_frames = st.lists(
+    st.builds(
+        lambda kind, fields: json.dumps({"kind": kind, **fields}).encode() + b"\n",
+        st.sampled_from(FRAME_KINDS),
+        st.dictionaries(
+            st.sampled_from(
+                ["table", "columns", "size", "rows", "tables", "weeks", "values", "keys"]
+            ),
+            json_values(max_leaves=6) | nul_strings(),
+            max_size=4,
+        ),
+    ),
+    max_size=6,
+)
+
+
+@OVER_HTTP
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        generated_frames.map(lambda frames: opening() + b"".join(frames)),
+    )
+)
+def test_any_body_a_restore_is_sent_is_taken_whole_or_refused_clearly(
+    manage: httpx.Client, managed_tenant: ManagedTenant, body: bytes
+) -> None:
+    answered = manage.put(f"{managed_tenant.path}/data", content=body)
+    if answered.status_code == 200:  # an empty, well-formed dump: an empty tenant
+        assert answered.json() == {"tables": 0, "rows": 0}
+        return
+    error = assert_clear_error(answered, 400)
+    assert error["message"].startswith("the dump was not restored: ")
