@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.control.providers.flyio.fly_runtime import FlyRuntime
 from tests.support.factories import operator_client
 from tests.support.fakes.cloudflare import FakeCloudflare, serve_fake_cloudflare
 from tests.support.fakes.flyio import FakeFly, serve_fake_fly
 from tests.support.fakes.hetzner import FakeHetzner, serve_fake_hetzner
+from tests.support.fly_runtime import FlyRuntime
 from tests.support.inspect import query
 from tests.support.platform import PlatformThread, start_platform
 from tests.support.proxy import FaultyProxy, Mode

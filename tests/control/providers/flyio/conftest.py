@@ -9,6 +9,8 @@ from tests.control.providers.cloudflare.dns_client import ZONE
 from tests.control.providers.flyio.helpers import ORG, TOKEN
 from tests.support.fakes.cloudflare import FakeCloudflare, serve_fake_cloudflare
 from tests.support.fakes.flyio import FakeFly, serve_fake_fly
+from tests.support.fly_runtime import FlyRuntime
+from tests.support.servers import free_port
 
 
 @pytest.fixture
@@ -21,3 +23,11 @@ def fake_fly() -> Iterator[FakeFly]:
 def fake_cloudflare() -> Iterator[FakeCloudflare]:
     with serve_fake_cloudflare(token=CLOUDFLARE_TOKEN, zone_name=ZONE) as served:
         yield served
+
+
+@pytest.fixture
+def runtime(fake_fly: FakeFly) -> Iterator[FlyRuntime]:
+    """What Fly.io would run on the first app's primary machine (its plane, for real)."""
+    running = FlyRuntime(fake_fly, free_port()).start()
+    yield running
+    running.stop()

@@ -5,20 +5,18 @@ that never comes fails the step with what Fly said, after which everything made 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.control.providers.cloudflare.dns_client import ZONE
-from tests.control.providers.flyio.fly_runtime import FlyRuntime
 from tests.control.providers.flyio.platforms import app_of, start_fly_platform
 from tests.support.factories import sign_up
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
+from tests.support.fly_runtime import FlyRuntime
 from tests.support.platform import wait_for_deployment
 from tests.support.polling import wait_until
-from tests.support.servers import free_port
 from webhost.db.urls import PostgresURL
 
 pytestmark = pytest.mark.slow
@@ -39,13 +37,6 @@ class SlowDns:
             if self.lookups[name] <= self.misses:
                 return []
         return self.cloudflare.cname_targets(name)
-
-
-@pytest.fixture
-def runtime(fake_fly: FakeFly) -> Iterator[FlyRuntime]:
-    running = FlyRuntime(fake_fly, free_port()).start()
-    yield running
-    running.stop()
 
 
 def test_provisioning_waits_until_both_certificates_are_issued_before_starting_machines(

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.control.providers.flyio.fly_runtime import REPOSITORY, FlyRuntime
 from tests.control.providers.flyio.platforms import app_of, start_fly_platform
 from tests.support.factories import sign_up
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
+from tests.support.fly_runtime import REPOSITORY, FlyRuntime
 from tests.support.inspect import stop_process
 from tests.support.platform import wait_for_deployment
 from tests.support.polling import wait_until

@@ -11,26 +11,18 @@ from typing import Any
 
 import pytest
 
-from tests.control.providers.flyio.fly_runtime import FlyRuntime
 from tests.control.providers.flyio.platforms import app_of, start_fly_platform
 from tests.support.clients import api_client
 from tests.support.factories import create_key, operator_client, sign_up
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
+from tests.support.fly_runtime import FlyRuntime
 from tests.support.platform import PlatformThread, wait_for_deployment
 from tests.support.polling import wait_until
-from tests.support.servers import free_port
 from webhost.control.providers.flyio.schemas import DESTROYED_VOLUME_STATES
 from webhost.db.urls import PostgresURL
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def runtime(fake_fly: FakeFly) -> Iterator[FlyRuntime]:
-    running = FlyRuntime(fake_fly, free_port()).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.support.fakes.flyio import FakeFly
 
-REPOSITORY = Path(__file__).resolve().parents[4]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 class FlyRuntime:
