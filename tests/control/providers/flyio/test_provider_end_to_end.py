@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.control.providers.cloudflare.dns_client import ZONE
-from tests.control.providers.flyio.platforms import app_of, start_fly_platform
+from tests.control.providers.flyio.platforms import app_of
 from tests.support.clients import api_client
 from tests.support.factories import create_key, sign_up
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
 from tests.support.fly_runtime import FlyRuntime
 from tests.support.platform import PlatformThread, queue_deletion, wait_for_deployment
-from webhost.db.urls import PostgresURL
-
-
-@pytest.fixture
-def fly_platform(
-    postgres_server: PostgresURL,
-    tmp_path: Path,
-    fake_fly: FakeFly,
-    fake_cloudflare: FakeCloudflare,
-    runtime: FlyRuntime,
-) -> Iterator[PlatformThread]:
-    running = start_fly_platform(
-        postgres_server,
-        tmp_path / "data",
-        fake_fly,
-        fake_cloudflare,
-        "flye2e",
-        fly_plane_url=runtime.plane_url,
-    )
-    yield running
-    running.stop()
 
 
 def machines_of(fake: FakeFly, app: str) -> dict[str, dict[str, Any]]:

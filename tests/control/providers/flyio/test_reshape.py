@@ -5,44 +5,20 @@ that would move the primary's region is refused up front."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.control.providers.flyio.platforms import app_of, start_fly_platform
+from tests.control.providers.flyio.platforms import app_of
 from tests.support.clients import api_client
 from tests.support.factories import create_key, operator_client, sign_up
-from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.support.fakes.flyio import FakeFly
 from tests.support.fly_runtime import FlyRuntime
 from tests.support.platform import PlatformThread, wait_for_deployment
 from tests.support.polling import wait_until
 from webhost.control.providers.flyio.schemas import DESTROYED_VOLUME_STATES
-from webhost.db.urls import PostgresURL
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def fly_platform(
-    postgres_server: PostgresURL,
-    tmp_path: Path,
-    fake_fly: FakeFly,
-    fake_cloudflare: FakeCloudflare,
-    runtime: FlyRuntime,
-) -> Iterator[PlatformThread]:
-    running = start_fly_platform(
-        postgres_server,
-        tmp_path / "data",
-        fake_fly,
-        fake_cloudflare,
-        "flyreshape",
-        fly_plane_url=runtime.plane_url,
-    )
-    yield running
-    running.stop()
 
 
 def shape(fake: FakeFly, app: str) -> dict[str, Any]:
