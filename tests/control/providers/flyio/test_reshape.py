@@ -5,13 +5,14 @@ that would move the primary's region is refused up front."""
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any
 
 import pytest
 
 from tests.control.providers.flyio.platforms import app_of
 from tests.support.clients import api_client
-from tests.support.factories import create_key, operator_client, sign_up
+from tests.support.factories import Customer, create_key, operator_client, sign_up
 from tests.support.fakes.flyio import FakeFly
 from tests.support.fly_runtime import FlyRuntime
 from tests.support.platform import PlatformThread, wait_for_deployment
@@ -41,13 +42,19 @@ def change_plan(customer: Any, deployment_id: str, plan: str) -> None:
     assert answered.json()["status"] == "active"  # it serves on while the app changes
 
 
+def starter_deployment(platform: PlatformThread) -> tuple[Customer, str]:
+    """A Starter customer and their deployment, once it is active on its Fly app."""
+    customer = sign_up(platform.control_url, plan="starter")
+    deployment_id = customer.deployment["id"]
+    wait_for_deployment(customer.client, deployment_id, timeout=120)
+    return customer, deployment_id
+
+
 def test_a_plan_change_within_dedicated_hosting_changes_regions_and_sizes_in_place(
     fly_platform: PlatformThread, fake_fly: FakeFly, runtime: FlyRuntime
 ) -> None:
-    customer = sign_up(fly_platform.control_url, plan="starter")
-    with customer.client:
-        deployment_id = customer.deployment["id"]
-        wait_for_deployment(customer.client, deployment_id, timeout=120)
+    customer, deployment_id = starter_deployment(fly_platform)
+    with closing(customer.client):
         app = app_of(deployment_id)
         before = shape(fake_fly, app)
         [(primary_id, region, size)] = before["machines"].values()
@@ -104,10 +111,8 @@ def test_a_plan_without_the_primarys_region_is_refused_up_front(
     with operator_client(fly_platform) as operator:
         made = operator.patch("/api/plans/business", json={"regions": ["fra", "sin"]})
         assert made.status_code == 200, made.text
-    customer = sign_up(fly_platform.control_url, plan="starter")
-    with customer.client:
-        deployment_id = customer.deployment["id"]
-        wait_for_deployment(customer.client, deployment_id, timeout=120)
+    customer, deployment_id = starter_deployment(fly_platform)
+    with closing(customer.client):
         before = shape(fake_fly, app_of(deployment_id))
         refused = customer.client.post(
             f"/api/deployments/{deployment_id}/plan", json={"plan": "business"}
@@ -121,10 +126,8 @@ def test_a_plan_without_the_primarys_region_is_refused_up_front(
 def test_servers_that_do_not_come_in_line_leave_it_serving_until_the_operator_retries(
     fly_platform: PlatformThread, fake_fly: FakeFly, runtime: FlyRuntime
 ) -> None:
-    customer = sign_up(fly_platform.control_url, plan="starter")
-    with customer.client:
-        deployment_id = customer.deployment["id"]
-        wait_for_deployment(customer.client, deployment_id, timeout=120)
+    customer, deployment_id = starter_deployment(fly_platform)
+    with closing(customer.client):
         app = app_of(deployment_id)
         key = create_key(customer)["key"]
         # Fly.io refuses the fra volume on every attempt the job makes
